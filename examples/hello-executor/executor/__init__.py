@@ -1,0 +1,3 @@
+from .hello import HelloExecutor
+
+__all__ = ["HelloExecutor"]

@@ -1,0 +1,52 @@
+"""Closed sets and name grammars shared by validate, push, the local Hub and the Action.
+
+Each rule is defined here once; everything else imports it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal, get_args
+
+Platform = Literal[
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/arm/v6",
+    "linux/386",
+    "linux/ppc64le",
+    "linux/s390x",
+]
+PLATFORMS: Final[frozenset[str]] = frozenset(get_args(Platform))
+
+#: Build-env names: numbers, upper-case letters and ``_``, not starting with ``_``.
+BUILD_ENV_NAME: Final = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
+#: Executor names the local Hub accepts (hub-protocol.md §12, our [INF] choice).
+EXECUTOR_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+#: Hub tags: a docker tag fragment without ``,``, ``:`` or ``/`` (hub-protocol.md §12).
+TAG: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+#: Executor ids: UUID8.
+EXECUTOR_ID: Final = re.compile(r"^[a-z0-9]{8}$")
+
+DEFAULT_HUB_URL: Final = "https://api.hubble.jina.ai"
+HUB_WEB_URL: Final = "https://cloud.jina.ai/executor/{id}/"
+
+#: Bundle limits (validate and push refuse above them; the local Hub has its own, larger ones).
+DEFAULT_MAX_BUNDLE_BYTES: Final = 1024 * 1024 * 1024
+DEFAULT_MAX_BUNDLE_FILES: Final = 10_000
+
+
+def parse_platforms(value: str) -> list[str]:
+    """Split a comma list of platforms; raise ValueError naming the first unknown one."""
+    out: list[str] = []
+    for raw in value.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        if item not in PLATFORMS:
+            known = ", ".join(sorted(PLATFORMS))
+            msg = f"unknown platform {item!r}; use one of: {known}"
+            raise ValueError(msg)
+        if item not in out:
+            out.append(item)
+    return out
