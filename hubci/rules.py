@@ -16,6 +16,7 @@ Platform = Literal[
     "linux/386",
     "linux/ppc64le",
     "linux/s390x",
+    "linux/riscv64",
 ]
 PLATFORMS: Final[frozenset[str]] = frozenset(get_args(Platform))
 
