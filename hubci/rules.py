@@ -51,3 +51,12 @@ def parse_platforms(value: str) -> list[str]:
         if item not in out:
             out.append(item)
     return out
+
+
+#: The local Hub (hubci/server): account names, request and extraction limits.
+HUB_USER_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+HUB_MAX_UPLOAD_BYTES: Final = DEFAULT_MAX_BUNDLE_BYTES + 16 * 1024 * 1024
+HUB_MAX_EXTRACT_BYTES: Final = 4 * DEFAULT_MAX_BUNDLE_BYTES
+HUB_MAX_EXTRACT_ENTRIES: Final = 5 * DEFAULT_MAX_BUNDLE_FILES
+HUB_MAX_COMPRESSION_RATIO: Final = 200.0
+HUB_DEFAULT_BUILD_SECONDS: Final = 1.0
