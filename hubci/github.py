@@ -150,7 +150,7 @@ class GitHubReporter:
         self._gh = github3.GitHub(
             token=self.context.token.reveal(), session=session, api_version=API_VERSION
         )
-        self._gh.session.base_url = self.context.api_url
+        self._gh.session.base_url = self.context.api_url.rstrip("/")
         # github3 sets this from api_version; keep it even if a future release stops doing so.
         self._gh.session.headers["X-GitHub-Api-Version"] = API_VERSION
 

@@ -77,6 +77,8 @@ class GitHubFake:
     prefix: str = ""
     #: Head sha reported for pull requests.
     head_sha: str = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+    #: Author of issues and pull requests; None serves ``"user": null`` (a deleted account).
+    author: str | None = "octocat"
     #: Tags that have a release.
     release_tags: set[str] = field(default_factory=set)
     #: Changed files reported for any pull request.
@@ -99,13 +101,14 @@ class GitHubFake:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        root = self.root
         self._fixtures = {
-            key: _substitute(value, api=root, owner=self.owner, repo=self.repo)
+            key: _substitute(value, api=self.url, owner=self.owner, repo=self.repo)
             for key, value in raw.items()
             if not key.startswith("_")
         }
-        self._thread = threading.Thread(target=server.serve_forever, name="github-fake")
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="github-fake"
+        )
         self._thread.daemon = True
         self._thread.start()
         return self
@@ -294,6 +297,10 @@ class GitHubFake:
                 events_url=f"{base}/issues/{number}/events",
                 pull_request={"url": f"{base}/pulls/{number}", "html_url": f"{html}/pull/{number}"},
             )
+        if self.author is None:
+            data["user"] = None
+        else:
+            data["user"]["login"] = self.author
         return data
 
     def _list_comments(
@@ -401,6 +408,7 @@ def _handler_for(fake: GitHubFake) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "github-fake"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
         timeout = 10  # idle keep-alive connections must not outlive a test by much
 
         def _serve(self) -> None:
