@@ -1,0 +1,176 @@
+"""Safe extraction of an uploaded bundle (the local Hub).
+
+Every name is checked before anything is written: no absolute paths or drive letters, no ``..``,
+``.`` or empty components, no backslashes or NUL bytes, no duplicates, no file/folder clashes,
+no symbolic links, no encrypted entries, no overlapping entries. Content is then streamed to
+disk in chunks while the real output is counted, so neither a lying header nor a zip bomb can
+exceed ``max_total_bytes`` or a per-entry ``max_ratio``. On any failure the partial output is
+removed and :class:`UnsafeBundle` says why, in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Final
+
+from hubci.bundle.errors import UnsafeBundle
+
+CHUNK: Final = 1024 * 1024
+#: The compression-ratio limit applies once an entry has produced this many bytes, so small,
+#: highly repetitive files (a blank CSV, padding) are not mistaken for bombs.
+RATIO_GRACE_BYTES: Final = 1024 * 1024
+_DRIVE: Final = re.compile(r"^[A-Za-z]:")
+_UNIX: Final = 3
+
+
+def safe_extract(
+    zip_path: Path, dest: Path, *, max_total_bytes: int, max_entries: int, max_ratio: float
+) -> list[str]:
+    """Extract ``zip_path`` into ``dest`` (missing or empty); return the files' relative paths."""
+    dest = Path(dest)
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        msg = f"the bundle is not a valid zip file ({exc})"
+        raise UnsafeBundle(msg, hint="upload a zip archive made by hubci or jina hub push") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > max_entries:
+            msg = f"the bundle has {len(infos)} entries, over the limit of {max_entries}"
+            raise UnsafeBundle(msg, hint="ignore files the image does not need")
+        plan, folders = _plan(infos, zip_size=Path(zip_path).stat().st_size)
+        _prepare(dest)
+        try:
+            for folder in folders:
+                dest.joinpath(*folder.split("/")).mkdir(parents=True, exist_ok=True)
+            return _extract(archive, plan, dest, max_total_bytes, max_ratio)
+        except BaseException:
+            _empty(dest)
+            raise
+
+
+def _plan(
+    infos: list[zipfile.ZipInfo], *, zip_size: int
+) -> tuple[list[tuple[zipfile.ZipInfo, str]], list[str]]:
+    """Check every entry: (entry, relative path) of each file in archive order, and the
+    folders the archive lists explicitly (empty ones included)."""
+    files: set[str] = set()
+    dirs: set[str] = set()
+    offsets: set[int] = set()
+    plan: list[tuple[zipfile.ZipInfo, str]] = []
+    folders: list[str] = []
+    for info in infos:
+        name = _checked_name(info)
+        is_dir = name.endswith("/")
+        rel = name.rstrip("/")
+        if info.header_offset in offsets:
+            raise _unsafe(name, "shares its data with another entry (overlapping entries)")
+        offsets.add(info.header_offset)
+        if info.compress_size > zip_size:
+            raise _unsafe(name, "claims more compressed data than the file holds")
+        if info.flag_bits & 0x1:
+            raise _unsafe(name, "is encrypted")
+        mode = info.external_attr >> 16
+        if info.create_system == _UNIX and stat.S_ISLNK(mode):
+            raise _unsafe(name, "is a symbolic link; bundles must hold the files themselves")
+        parts = rel.split("/")
+        parents = ["/".join(parts[:n]) for n in range(1, len(parts))]
+        clash = next((p for p in parents if p in files), None)
+        if clash is not None:
+            raise _unsafe(name, f"lies below {clash!r}, which is a file")
+        if rel in files or (is_dir and rel in dirs):
+            raise _unsafe(name, "appears twice")
+        if not is_dir and rel in dirs:
+            raise _unsafe(name, "is both a file and a folder")
+        dirs.update(parents)
+        if is_dir:
+            dirs.add(rel)
+            folders.append(rel)
+        else:
+            files.add(rel)
+            plan.append((info, rel))
+    return plan, folders
+
+
+def _checked_name(info: zipfile.ZipInfo) -> str:
+    raw = info.orig_filename
+    if "\x00" in raw:
+        raise _unsafe(raw.replace("\x00", "\\0"), "contains a NUL byte")
+    name = info.filename
+    if "\\" in name:
+        raise _unsafe(name, "contains a backslash (a path separator on Windows)")
+    if name.startswith("/") or _DRIVE.match(name):
+        raise _unsafe(name, "is an absolute path")
+    parts = name.rstrip("/").split("/")
+    if ".." in parts:
+        raise _unsafe(name, "climbs out of the bundle with `..`")
+    if not name.rstrip("/") or any(part in ("", ".") for part in parts):
+        raise _unsafe(name, "is not a normalised relative path")
+    return name
+
+
+def _prepare(dest: Path) -> None:
+    if dest.is_symlink():
+        msg = f"extraction folder {dest} is a symbolic link"
+        raise ValueError(msg)
+    dest.mkdir(parents=True, exist_ok=True)
+    if any(dest.iterdir()):
+        msg = f"extraction folder {dest} is not empty"
+        raise ValueError(msg)
+
+
+def _extract(
+    archive: zipfile.ZipFile,
+    plan: list[tuple[zipfile.ZipInfo, str]],
+    dest: Path,
+    max_total_bytes: int,
+    max_ratio: float,
+) -> list[str]:
+    total = 0
+    done: list[str] = []
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for info, rel in plan:
+        target = dest.joinpath(*rel.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = info.external_attr >> 16 if info.create_system == _UNIX else 0
+        perm = 0o755 if mode & 0o111 else 0o644
+        ratio_cap = max(max_ratio * info.compress_size, RATIO_GRACE_BYTES)
+        written = 0
+        try:
+            with archive.open(info) as src, os.fdopen(os.open(target, flags, perm), "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    written += len(chunk)
+                    total += len(chunk)
+                    if total > max_total_bytes:
+                        msg = f"the bundle unpacks to more than {max_total_bytes} bytes"
+                        raise UnsafeBundle(msg, hint="upload a smaller bundle")
+                    if written > ratio_cap:
+                        raise _unsafe(rel, f"expands more than {max_ratio:g} times (a zip bomb?)")
+                    dst.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise _unsafe(rel, f"is corrupt ({exc})") from exc
+        except NotImplementedError as exc:
+            raise _unsafe(rel, f"uses an unsupported compression method ({exc})") from exc
+        done.append(rel)
+    return done
+
+
+def _empty(dest: Path) -> None:
+    for child in dest.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _unsafe(name: str, why: str) -> UnsafeBundle:
+    return UnsafeBundle(
+        f"unsafe bundle: entry {name!r} {why}",
+        hint="rebuild the bundle with hubci push or jina hub push",
+    )

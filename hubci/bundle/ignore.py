@@ -1,0 +1,218 @@
+"""Ignore rules: which paths of an executor folder stay out of the bundle.
+
+Two rule files are honoured, both compiled with pathspec's gitignore matcher:
+
+* ``.gitignore`` with git's semantics: a pattern is matched at any depth unless it contains a
+  ``/``; an ignored directory is never entered, so ``!`` cannot re-include anything beneath it.
+  Without a ``.gitignore`` the built-in :data:`DEFAULT_IGNORE` list applies instead.
+* ``.dockerignore`` with Docker's semantics: every pattern is anchored at the folder root, a
+  pattern that matches a directory excludes everything beneath it, and a later ``!`` pattern can
+  re-include a path below an excluded directory (that directory is then entered).
+
+A path is bundled when neither file ignores it. ``.git`` and ``.jina`` are always excluded.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Final
+
+from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+from hubci.bundle import codes
+from hubci.validate.findings import Finding, Severity
+
+#: Applied when the folder has no ``.gitignore`` (docs/bundle.md explains each line).
+DEFAULT_IGNORE: Final[tuple[str, ...]] = (
+    # Python byte code, caches and tool state
+    "__pycache__/",
+    "*.py[cod]",
+    ".pytest_cache/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    ".hypothesis/",
+    ".tox/",
+    ".nox/",
+    ".ipynb_checkpoints/",
+    ".coverage",
+    ".coverage.*",
+    "htmlcov/",
+    ".cache/",
+    # virtualenvs (any folder holding pyvenv.cfg is skipped as well)
+    ".venv/",
+    "venv/",
+    # packaging output
+    "build/",
+    "dist/",
+    "*.egg-info/",
+    ".eggs/",
+    # editors and operating systems
+    ".idea/",
+    ".vscode/",
+    "*.swp",
+    ".DS_Store",
+    "Thumbs.db",
+    # local environment files (examples and templates are meant to be shared)
+    ".env",
+    ".env.*",
+    "!.env.example",
+    "!.env.sample",
+    "!.env.template",
+)
+
+#: Never bundled, whatever the rule files say.
+ALWAYS_IGNORED: Final[tuple[str, ...]] = (".git", ".jina")
+
+
+@dataclass(frozen=True)
+class IgnoreRules:
+    """The compiled rules of one folder."""
+
+    git: GitIgnoreSpec
+    docker: GitIgnoreSpec | None
+    #: Components of each ``!`` pattern of .dockerignore (to decide whether to enter a directory).
+    docker_negations: tuple[tuple[str, ...], ...]
+    #: ".gitignore" or "built-in default"
+    source: str
+    problems: tuple[Finding, ...]
+
+    def prunes_dir(self, rel: str) -> bool:
+        """True when the walk must not enter directory ``rel``."""
+        if self.git.match_file(rel + "/"):
+            return True
+        if self.docker is None or not self.docker.match_file(rel + "/"):
+            return False
+        parts = tuple(rel.split("/"))
+        return not any(_may_match_below(neg, parts) for neg in self.docker_negations)
+
+    def ignores_file(self, rel: str) -> bool:
+        """True when file ``rel`` is excluded (its directories are checked by the walk)."""
+        if self.git.match_file(rel):
+            return True
+        return self.docker is not None and self.docker.match_file(rel)
+
+    def selects(self, rel: str, *, is_dir: bool) -> bool:
+        """Whether ``rel`` would be reached and kept by the walk (checks every parent)."""
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            if self.prunes_dir("/".join(parts[:depth])):
+                return False
+        return not (self.prunes_dir(rel) if is_dir else self.ignores_file(rel))
+
+
+def load_rules(folder: Path) -> IgnoreRules:
+    """Read ``.gitignore`` and ``.dockerignore`` of ``folder`` (its top level only)."""
+    problems: list[Finding] = []
+    gitignore = folder / ".gitignore"
+    if gitignore.is_file():
+        git_lines = _read_lines(gitignore, problems)
+        source = ".gitignore"
+    else:
+        git_lines = list(DEFAULT_IGNORE)
+        source = "built-in default"
+    git_patterns = _compile(".gitignore", enumerate(git_lines, start=1), problems)
+    # appended last so that no `!` line can re-include them
+    git_patterns += [GitIgnoreSpecPattern(name) for name in ALWAYS_IGNORED]
+
+    docker: GitIgnoreSpec | None = None
+    negations: list[tuple[str, ...]] = []
+    dockerignore = folder / ".dockerignore"
+    if dockerignore.is_file():
+        translated: list[tuple[int, str]] = []
+        for number, raw in enumerate(_read_lines(dockerignore, problems), start=1):
+            pattern = _docker_to_gitignore(raw)
+            if pattern is None:
+                continue
+            translated.append((number, pattern))
+            if pattern.startswith("!"):
+                negations.append(tuple(pattern[2:].split("/")))
+        docker = GitIgnoreSpec(_compile(".dockerignore", translated, problems))
+    return IgnoreRules(
+        git=GitIgnoreSpec(git_patterns),
+        docker=docker,
+        docker_negations=tuple(negations),
+        source=source,
+        problems=tuple(problems),
+    )
+
+
+def _read_lines(path: Path, problems: list[Finding]) -> list[str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(
+            codes.finding(
+                codes.UNREADABLE,
+                Severity.ERROR,
+                f"cannot read {path.name}: {exc.strerror or exc}",
+                file=path.name,
+                hint="make the file readable; its rules decide what is uploaded",
+            )
+        )
+        return []
+    return data.decode("utf-8-sig", errors="replace").splitlines()
+
+
+def _compile(
+    name: str, lines: Iterable[tuple[int, str]], problems: list[Finding]
+) -> list[GitIgnoreSpecPattern]:
+    patterns: list[GitIgnoreSpecPattern] = []
+    for number, line in lines:
+        try:
+            pattern = GitIgnoreSpecPattern(line)
+        except ValueError as exc:  # GitIgnorePatternError derives from ValueError
+            problems.append(
+                codes.finding(
+                    codes.BAD_IGNORE_PATTERN,
+                    Severity.WARNING,
+                    f"invalid pattern skipped: {exc}",
+                    file=name,
+                    line=number,
+                    hint="fix or remove the line; it currently ignores nothing",
+                )
+            )
+            continue
+        if pattern.include is not None:
+            patterns.append(pattern)
+    return patterns
+
+
+def _docker_to_gitignore(raw: str) -> str | None:
+    """A .dockerignore line as an equivalent anchored gitignore pattern (None: no pattern).
+
+    Docker trims the line, cleans it like Go's ``filepath.Clean`` and drops a leading ``/``; the
+    pattern then matches a path or any of its parents, which is what an anchored gitignore
+    pattern without a trailing ``/`` does.
+    """
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return None
+    negate = line.startswith("!")
+    if negate:
+        line = line[1:].strip()
+    cleaned = posixpath.normpath(line).lstrip("/") if line else ""
+    if cleaned in ("", "."):
+        return None
+    return ("!/" if negate else "/") + cleaned
+
+
+def _may_match_below(negation: tuple[str, ...], dir_parts: tuple[str, ...]) -> bool:
+    """Whether a ``!`` pattern could match something inside the directory ``dir_parts``.
+
+    Errs on the side of yes (entering a directory costs a scan; every file is still checked
+    exactly), e.g. for ``**`` and for components with escapes or character classes.
+    """
+    for depth, part in enumerate(dir_parts):
+        if depth >= len(negation):
+            return False
+        component = negation[depth]
+        if "**" in component or "\\" in component or "[" in component:
+            return True
+        if not fnmatchcase(part, component):
+            return False
+    return len(negation) > len(dir_parts)
