@@ -1,0 +1,158 @@
+"""``hubci push PATH``: validate, bundle, upload and follow the build to its end."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from hubci.push.plan import DEFAULT_TIMEOUT, PushOptions, resolve_plan
+
+HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "-t", "--tag", "tags", multiple=True, metavar="TAG", help="Tag the build (repeatable)."
+)
+@click.option(
+    "--protected-tag",
+    "protected_tags",
+    multiple=True,
+    metavar="TAG",
+    help="Tag that can never be pushed again (repeatable).",
+)
+@click.option("--platform", metavar="P1,P2", help="Build platforms, e.g. linux/amd64,linux/arm64.")
+@click.option(
+    "--build-env",
+    "build_env",
+    multiple=True,
+    metavar="KEY=VALUE|KEY",
+    help="Build env for requirements.txt; KEY alone takes $KEY (repeatable).",
+)
+@click.option("-f", "--dockerfile", metavar="FILE", help="Dockerfile inside PATH to build with.")
+@click.option("--public", "visibility", flag_value="public", help="Make the executor public.")
+@click.option("--private", "visibility", flag_value="private", help="Make the executor private.")
+@click.option(
+    "--force-update",
+    "--force",
+    "force_update",
+    metavar="NAME_OR_ID",
+    help="Update an executor by NAME or ID with its --secret (legacy).",
+)
+@click.option(
+    "--secret", metavar="SECRET", help="Executor secret for --force-update (or HUBCI_SECRET)."
+)
+@click.option("--no-cache", is_flag=True, help="Build without the Docker layer cache.")
+@click.option(
+    "--verbose", is_flag=True, help="Show the build's console lines (and files in --dry-run)."
+)
+@click.option(
+    "--name", metavar="NAME", help="Executor name (default: metas.name, manifest.yml, jtype)."
+)
+@click.option("--hub", metavar="local|URL", help=HUB_HELP)
+@click.option(
+    "--hub-url",
+    metavar="URL",
+    help="Hub base URL (default: $JINA_HUBBLE_REGISTRY, else the public Hub).",
+)
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Hub token (default: $JINA_AUTH_TOKEN, else ~/.jina/config.json).",
+)
+@click.option("--dry-run", is_flag=True, help="Validate and bundle, print the plan, send nothing.")
+@click.option("--no-wait", is_flag=True, help="Return after the upload with the task id.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up waiting for the build after SECONDS (0: never).",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Final result as text or one JSON object.",
+)
+def push(
+    path: Path,
+    tags: tuple[str, ...],
+    protected_tags: tuple[str, ...],
+    platform: str | None,
+    build_env: tuple[str, ...],
+    dockerfile: str | None,
+    visibility: str | None,
+    force_update: str | None,
+    secret: str | None,
+    no_cache: bool,
+    verbose: bool,
+    name: str | None,
+    hub: str | None,
+    hub_url: str | None,
+    token: str | None,
+    dry_run: bool,
+    no_wait: bool,
+    timeout: float,
+    output: str,
+) -> int:
+    """Push the executor folder PATH to a Hub and follow its build to the end.
+
+    Exit codes: 0 succeeded (or submitted with --no-wait, or a dry run), 1 build failed or the
+    normalizer rejected the bundle, 2 usage or validation error, 3 Hub or network error,
+    4 timed out waiting, 130 interrupted.
+    """
+    from hubci.push.render import Redactor, TextReporter, dump_json, plan_json, plan_summary
+    from hubci.push.run import run_push
+
+    options = PushOptions(
+        path=path,
+        tags=tags,
+        protected_tags=protected_tags,
+        platform=platform,
+        build_env=build_env,
+        dockerfile=dockerfile,
+        visibility="public" if visibility == "public" else "private" if visibility else None,
+        force_update=force_update,
+        secret=secret,
+        no_cache=no_cache,
+        verbose=verbose,
+        name=name,
+        hub=hub,
+        hub_url=hub_url,
+        token=token,
+        dry_run=dry_run,
+        wait=not no_wait,
+        timeout=timeout,
+        output="json" if output == "json" else "text",
+    )
+    plan = resolve_plan(options)
+    redact = Redactor(plan.secrets())
+    reporter = TextReporter(verbose=verbose, redact=redact)
+    result = run_push(plan, reporter)
+    if result.status == "dry-run":
+        assert result.bundle is not None
+        bundle = result.bundle.to_json()
+        if plan.output == "json":
+            click.echo(dump_json(plan_json(plan, bundle, result.files), redact))
+        else:
+            click.echo(redact(plan_summary(plan, bundle, result.files)))
+        return 0
+    from hubci.push.render import result_text
+
+    for warning in result.warnings:
+        reporter.line(f"warning: {warning}")
+    if plan.output == "json":
+        click.echo(dump_json(result.to_json(), redact))
+    else:
+        click.echo(redact(result_text(result)))
+    if result.exit_code and result.error and plan.output == "json":
+        click.echo(redact(f"hubci: error: {result.error}"), err=True)
+    sys.stdout.flush()
+    return result.exit_code

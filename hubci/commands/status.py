@@ -1,0 +1,90 @@
+"""``hubci status [PATH]``: follow a build task to its end; the exit code says how it ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hubci.push.plan import DEFAULT_TIMEOUT
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--id", "task_id", metavar="TASK", help="Task id (default: the newest build of PATH)."
+)
+@click.option("--name", metavar="NAME", help="Executor name instead of reading it from PATH.")
+@click.option("--replay", is_flag=True, help="Show the task's history from its start.")
+@click.option("--verbose", is_flag=True, help="Show the build's console lines.")
+@click.option("--hub", metavar="local|URL", help="Hub: 'local' (embedded local Hub) or a base URL.")
+@click.option(
+    "--hub-url",
+    metavar="URL",
+    help="Hub base URL (default: $JINA_HUBBLE_REGISTRY, else the public Hub).",
+)
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Hub token (default: $JINA_AUTH_TOKEN, else ~/.jina/config.json).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up waiting after SECONDS (0: never).",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Final result as text or one JSON object.",
+)
+def status(
+    path: Path | None,
+    task_id: str | None,
+    name: str | None,
+    replay: bool,
+    verbose: bool,
+    hub: str | None,
+    hub_url: str | None,
+    token: str | None,
+    timeout: float,
+    output: str,
+) -> int:
+    """Follow the build task of PATH (or --id TASK) until it ends.
+
+    Exit codes: 0 succeeded, 1 failed, 2 usage error, 3 Hub or network error, 4 timed out,
+    130 interrupted.
+    """
+    from hubci.push.render import Redactor, TextReporter, dump_json, result_text
+    from hubci.push.status import resolve_status, run_status
+
+    plan = resolve_status(
+        path=path,
+        task_id=task_id,
+        replay=replay,
+        verbose=verbose,
+        hub=hub,
+        hub_url=hub_url,
+        token=token,
+        timeout=timeout,
+        output="json" if output == "json" else "text",
+        name=name,
+    )
+    redact = Redactor([plan.token.reveal()] if plan.token else [])
+    reporter = TextReporter(verbose=verbose, redact=redact)
+    result = run_status(plan, reporter)
+    for warning in result.warnings:
+        reporter.line(f"warning: {warning}")
+    if plan.output == "json":
+        click.echo(dump_json(result.to_json(), redact))
+        if result.exit_code and result.error:
+            click.echo(redact(f"hubci: error: {result.error}"), err=True)
+    else:
+        click.echo(redact(result_text(result)))
+    return result.exit_code

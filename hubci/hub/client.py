@@ -1,0 +1,401 @@
+"""HubClient: the Executor Hub's HTTP RPC API with timeouts, bounded retries and clear errors.
+
+Requests match the official client (hub-protocol.md §2-§4): ``POST {domain}/v2/rpc/<method>``,
+``Authorization: token …``, a ``jinameta-session-id`` that stays the same for one push (the Hub
+stores it as the task's ``traceId``, which is how a broken push finds its own build again).
+
+What is retried, and why it is safe:
+- connect errors, HTTP 502/503/504 and 429 (``Retry-After`` honoured) on every call;
+- a read timeout or a cut connection on calls without side effects (whoami, listAsyncTasks);
+- an upload only while the Hub cannot have started a build for it: it never answered, and
+  either the body was not completely sent (a Hub checks ``md5sum`` against the whole file before
+  it builds anything) or, when the whole body was sent, the Hub lists no task for our session id.
+  Once a 2xx answer arrived the upload is never repeated; the build is followed instead.
+Any other 4xx fails at once with the server's ``readableMessage``.
+"""
+
+from __future__ import annotations
+
+import platform
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import urllib3.exceptions
+
+from hubci import __version__
+from hubci.errors import AuthError, HubciError, HubError
+from hubci.hub.form import PushForm, StreamedBody
+from hubci.hub.retry import (
+    RetriesExhausted,
+    Retryable,
+    RetryPolicy,
+    call_with_retry,
+    parse_retry_after,
+)
+from hubci.hub.stream import iter_ndjson
+from hubci.secret import Secret
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+_MAX_MESSAGE = 300
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 10.0
+    #: Waiting for a JSON answer, or for the Hub's first answer to an upload.
+    read: float = 120.0
+    #: Silence on a build stream after which it is treated as stalled and reconnected.
+    stall: float = 90.0
+
+
+class HubRejected(HubError):
+    """The Hub answered an HTTP error that retrying cannot fix."""
+
+    def __init__(self, message: str, hint: str | None = None, *, status: int) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
+class StreamBroken(Exception):
+    """A build stream ended early: cut, reset or stalled (``stalled`` = read timeout)."""
+
+    def __init__(self, reason: str, *, stalled: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.stalled = stalled
+
+
+def describe(exc: BaseException) -> str:
+    """A short, secret-free description of a transport error."""
+    if isinstance(exc, requests.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError):
+        return "connect timeout"
+    if isinstance(exc, requests.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
+        return "read timeout"
+    text = str(exc)
+    for marker, short in (
+        ("Connection refused", "connection refused"),
+        ("Connection reset", "connection reset"),
+        ("Broken pipe", "connection reset"),
+        ("RemoteDisconnected", "connection closed without an answer"),
+        ("IncompleteRead", "connection cut"),
+        ("InvalidChunkLength", "connection cut"),
+        ("Name or service not known", "unknown host"),
+        ("NameResolutionError", "unknown host"),
+    ):
+        if marker in text:
+            return short
+    return type(exc).__name__
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(
+            cause,
+            requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError,
+        ):
+            return True
+        cause = cause.__cause__ or cause.__context__
+        if cause is exc:
+            break
+    return "timed out" in str(exc)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
+
+
+def readable_message(body: Any) -> str | None:
+    """The server's own words from a JSON error body (readableMessage, else message)."""
+    if isinstance(body, dict):
+        for key in ("readableMessage", "message"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return _one_line(value)
+    return None
+
+
+def error_for_status(status: int, body: Any, endpoint: str, session_id: str) -> HubciError:
+    """Map a non-retried HTTP error answer to a one-line error that says what to do."""
+    said = readable_message(body) or f"HTTP {status}"
+    where = f"session id {session_id}"
+    if status == 401:
+        return AuthError(
+            f"the Hub refused the token on {endpoint}: {said}",
+            "set JINA_AUTH_TOKEN or pass --token with a valid Hub token; " + where,
+        )
+    if status == 403:
+        return HubRejected(f"the Hub refused {endpoint}: {said}", where, status=status)
+    if status == 404:
+        return HubRejected(
+            f"the Hub does not know {endpoint} or its target: {said}", where, status=status
+        )
+    if status == 413:
+        return HubRejected(
+            f"the Hub refused {endpoint}: {said}",
+            "the bundle is too large for this Hub; exclude files with .gitignore; " + where,
+            status=status,
+        )
+    if status < 500:
+        return HubRejected(
+            f"the Hub rejected {endpoint} (HTTP {status}): {said}", where, status=status
+        )
+    return HubRejected(
+        f"the Hub failed on {endpoint} (HTTP {status}): {said}", where, status=status
+    )
+
+
+def _json_or_none(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+class StreamResponse:
+    """An open NDJSON answer; iterate :meth:`events`, then :meth:`close`."""
+
+    def __init__(self, resp: requests.Response, endpoint: str) -> None:
+        self._resp = resp
+        self.endpoint = endpoint
+        self.status_code = resp.status_code
+        self.garbage_lines = 0
+
+    def _chunks(self) -> Iterator[bytes]:
+        raw = self._resp.raw
+        if raw.chunked and raw.supports_chunked_reads():
+            yield from raw.read_chunked(decode_content=True)
+            return
+        while True:  # close-delimited or sized body: hand over whatever has arrived
+            data = raw.read1(64 * 1024, decode_content=True)
+            if not data:
+                return
+            yield data
+
+    def _garbage(self, _size: int) -> None:
+        self.garbage_lines += 1
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Each JSON object of the stream; raises StreamBroken when the transport fails."""
+        try:
+            yield from iter_ndjson(self._chunks(), on_garbage=self._garbage)
+        except _TRANSPORT_ERRORS as exc:
+            raise StreamBroken(describe(exc), stalled=_is_timeout(exc)) from exc
+
+    def close(self) -> None:
+        self._resp.close()
+
+    def __enter__(self) -> StreamResponse:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class Upload:
+    """The result of an upload: the Hub's build stream, or (after an unanswered upload) the task
+    the Hub created for it."""
+
+    stream: StreamResponse | None = None
+    task: dict[str, Any] | None = None
+
+
+@dataclass
+class HubClient:
+    """One Hub session (one push, or one status query)."""
+
+    base_url: str
+    token: Secret | None
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    log: Callable[[str], None] = print
+    ci: str = "(unset)"
+    session_id: str = field(default_factory=lambda: str(uuid.uuid1()))
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self._session = requests.Session()
+        self._session.headers.update(self._headers())
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "User-Agent": f"hubci/{__version__} {requests.utils.default_user_agent()}",
+            "Accept-Charset": "utf-8",
+            "jinameta-session-id": self.session_id,
+            "jinameta-hubci": __version__,
+            "jinameta-jina": "(unset)",
+            "jinameta-python": platform.python_version(),
+            "jinameta-platform": platform.system(),
+            "jinameta-architecture": platform.machine(),
+            "jinameta-ci-vendor": self.ci,
+        }
+        if self.token:
+            headers["Authorization"] = f"token {self.token.reveal()}"
+        return headers
+
+    def url(self, method: str) -> str:
+        return f"{self.base_url}/v2/rpc/{method}"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _retrying(self, attempt: Callable[[], Any]) -> Any:
+        try:
+            return call_with_retry(self.retry, attempt, log=self.log)
+        except RetriesExhausted as exc:
+            raise HubError(
+                f"{exc.last.reason}, still failing after {exc.attempts} attempt(s)",
+                f"check the Hub URL and your network, then run again; session id {self.session_id}",
+            ) from None
+
+    def _check(self, resp: requests.Response, method: str) -> None:
+        """Raise Retryable for retried statuses, a mapped error for other errors."""
+        if resp.status_code in RETRY_STATUSES:
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            resp.close()
+            raise Retryable(f"HTTP {resp.status_code} from {method}", retry_after=retry_after)
+        if resp.status_code >= 400:
+            body = _json_or_none(resp)
+            resp.close()
+            raise error_for_status(resp.status_code, body, method, self.session_id)
+
+    def _call_json(self, method: str, **kwargs: Any) -> Any:
+        """POST without side effects; retried on transport errors and retried statuses."""
+
+        def attempt() -> Any:
+            try:
+                resp = self._session.post(
+                    self.url(method),
+                    timeout=(self.timeouts.connect, self.timeouts.read),
+                    **kwargs,
+                )
+            except _TRANSPORT_ERRORS as exc:
+                raise Retryable(f"{describe(exc)} from {method}") from exc
+            self._check(resp, method)
+            body = _json_or_none(resp)
+            if not isinstance(body, dict):
+                raise Retryable(f"an answer that is not JSON from {method}")
+            return body
+
+        return self._retrying(attempt)
+
+    # -- calls ------------------------------------------------------------------------------
+    def whoami(self) -> dict[str, Any]:
+        """The logged-in user (``data`` of user.identity.whoami); AuthError without a token."""
+        if not self.token:
+            raise AuthError(
+                "no Hub token",
+                "set JINA_AUTH_TOKEN, pass --token, or log in with `jina auth login`",
+            )
+        body = self._call_json("user.identity.whoami")
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
+    def list_tasks(self, name: str, *, page_size: int = 20) -> list[dict[str, Any]]:
+        """Build tasks of executor ``name``, newest first (executor.listAsyncTasks)."""
+        body = self._call_json(
+            "executor.listAsyncTasks",
+            data={"id": name, "sort": "-createdAt", "pageSize": str(page_size)},
+        )
+        data = body.get("data")
+        return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
+
+    def find_task(self, name: str, trace_id: str | None = None) -> dict[str, Any] | None:
+        """The task whose ``traceId`` is ``trace_id`` (default: this session), or None."""
+        wanted = trace_id or self.session_id
+        for task in self.list_tasks(name):
+            if task.get("traceId") == wanted:
+                return task
+        return None
+
+    def query_progress(
+        self, task_id: str, *, replay: bool, verbose: bool, read_timeout: float | None = None
+    ) -> StreamResponse:
+        """Open executor.queryProgress for a task (fields: replay, verbose, id)."""
+        from requests_toolbelt.multipart.encoder import MultipartEncoder
+
+        method = "executor.queryProgress"
+        read = self.timeouts.stall if read_timeout is None else read_timeout
+
+        def attempt() -> StreamResponse:
+            body = MultipartEncoder(
+                fields=[
+                    ("replay", "True" if replay else "False"),
+                    ("verbose", "True" if verbose else "False"),
+                    ("id", task_id),
+                ]
+            )
+            try:
+                resp = self._session.post(
+                    self.url(method),
+                    data=body,
+                    headers={"Content-Type": body.content_type},
+                    timeout=(self.timeouts.connect, max(read, 0.1)),
+                    stream=True,
+                )
+            except _TRANSPORT_ERRORS as exc:
+                raise Retryable(f"{describe(exc)} from {method}") from exc
+            self._check(resp, method)
+            return StreamResponse(resp, method)
+
+        result: StreamResponse = self._retrying(attempt)
+        return result
+
+    def upload(
+        self,
+        form: PushForm,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        on_attempt: Callable[[], None] | None = None,
+    ) -> Upload:
+        """Send the bundle; returns the open build stream (2xx), or the task the Hub created for
+        an upload it never answered. Never repeats an upload the Hub may have started building."""
+        method = form.endpoint
+
+        def attempt() -> Upload:
+            if on_attempt is not None:
+                on_attempt()
+            body = StreamedBody(form, progress)
+            try:
+                resp = self._session.post(
+                    self.url(method),
+                    data=body.monitor,
+                    headers={"Content-Type": body.content_type},
+                    timeout=(self.timeouts.connect, self.timeouts.read),
+                    stream=True,
+                )
+            except _TRANSPORT_ERRORS as exc:
+                if not body.complete or isinstance(exc, requests.ConnectTimeout):
+                    raise Retryable(f"{describe(exc)} from {method}") from exc
+                # The whole body left and no answer came: the Hub may or may not have started
+                # a build. Its task list (keyed by our session id) decides.
+                task = self.find_task(form.name)
+                if task is not None:
+                    return Upload(task=task)
+                if _is_timeout(exc):
+                    raise HubError(
+                        f"the Hub did not answer {method} within {self.timeouts.read:.0f}s",
+                        "it may still build the upload: check with `hubci status PATH`; "
+                        f"session id {self.session_id}",
+                    ) from exc
+                raise Retryable(f"{describe(exc)} from {method}") from exc
+            finally:
+                body.close()
+            self._check(resp, method)
+            return Upload(stream=StreamResponse(resp, method))
+
+        result: Upload = self._retrying(attempt)
+        return result

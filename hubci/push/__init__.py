@@ -1,0 +1,1 @@
+"""``hubci push``: the push plan (plan.py), the pipeline (run.py), output (render.py)."""

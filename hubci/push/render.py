@@ -1,0 +1,213 @@
+"""Push output: progress and build lines on stderr, one final result on stdout.
+
+Every text that leaves this module goes through a :class:`Redactor` holding the plan's secrets
+(token, executor secret, build-env values), so even a Hub that echoes a value in a build log or
+an error message cannot make hubci print it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from hubci.errors import HubciError
+
+if TYPE_CHECKING:
+    from hubci.hub.follow import BuildEvent
+    from hubci.push.plan import PushPlan
+    from hubci.push.result import PushResult
+    from hubci.validate.findings import Finding
+
+MASK = "***"
+#: Values shorter than this are not searched for in output (masking "1" would shred every line);
+#: they are still never printed by hubci itself.
+MIN_MASKED = 3
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        values = {s for s in secrets if len(s) >= MIN_MASKED}
+        values |= {json.dumps(s)[1:-1] for s in values}  # as it appears inside JSON text
+        self._values = sorted(values, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+
+class PushReporter(Protocol):
+    """What run_push tells its caller while it works (the CLI and the Action implement it)."""
+
+    def line(self, text: str) -> None: ...
+    def upload_progress(self, sent: int, total: int) -> None: ...
+    def build_event(self, event: BuildEvent) -> None: ...
+
+
+def redact_error(exc: HubciError, redact: Redactor) -> HubciError:
+    """The same error with every secret value masked in its message and hint."""
+    exc.__dict__["message"] = redact(exc.message)
+    if exc.hint:
+        exc.hint = redact(exc.hint)
+    return exc
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+class TextReporter:
+    """stderr reporter: a progress bar on a TTY, 10% steps otherwise; console lines if verbose."""
+
+    def __init__(
+        self,
+        *,
+        verbose: bool = False,
+        redact: Redactor | None = None,
+        err: TextIO | None = None,
+        tty: bool | None = None,
+    ) -> None:
+        self.err = err if err is not None else sys.stderr
+        self.verbose = verbose
+        self.redact = redact or Redactor()
+        self.tty = self.err.isatty() if tty is None else tty
+        self._last_step = -1
+        self._bar_open = False
+
+    def _write(self, text: str) -> None:
+        if self._bar_open:
+            self.err.write("\n")
+            self._bar_open = False
+        self.err.write(self.redact(text) + "\n")
+        self.err.flush()
+
+    def line(self, text: str) -> None:
+        self._write(text)
+
+    def upload_progress(self, sent: int, total: int) -> None:
+        total = max(total, 1)
+        percent = min(100, sent * 100 // total)
+        if self.tty:
+            step = percent
+            if step == self._last_step:
+                return
+            self._last_step = step
+            filled = percent * 30 // 100
+            bar = "#" * filled + "-" * (30 - filled)
+            self.err.write(f"\rupload [{bar}] {percent:3d}% {human_size(sent)}/{human_size(total)}")
+            self.err.flush()
+            self._bar_open = percent < 100
+            if percent == 100:
+                self.err.write("\n")
+            return
+        step = percent // 10
+        if step == self._last_step:
+            return
+        self._last_step = step
+        self._write(f"upload {step * 10}% ({human_size(sent)} of {human_size(total)})")
+
+    def reset_progress(self) -> None:
+        self._last_step = -1
+
+    def build_event(self, event: BuildEvent) -> None:
+        if event.kind == "console":
+            if self.verbose:
+                self._write(f"  | {event.text}")
+            return
+        if event.kind == "warning":
+            self._write(f"warning: {event.text}")
+        elif event.kind == "status":
+            self._write(f"build task: {event.text}")
+        else:
+            self._write(f"build: {event.subject} {event.text}".rstrip())
+
+    def findings(self, findings: Iterable[Finding], folder: str) -> None:
+        for f in findings:
+            where = f"{folder}/{f.file}" if f.file else folder
+            if f.line:
+                where += f":{f.line}"
+            hint = f" ({f.hint})" if f.hint else ""
+            self._write(f"{where}: {f.severity.value}: {f.code} {f.message}{hint}")
+
+
+def plan_summary(plan: PushPlan, bundle: dict[str, Any], files: list[tuple[str, int]]) -> str:
+    """The --dry-run text: what would be sent, with build-env names only."""
+    origins = dict(plan.tag_origins)
+    tags = (
+        ", ".join(f"{t} ({origins.get(t, '--tag')})" for t in plan.tags) or "(Hub default: latest)"
+    )
+    visibility = plan.visibility or "Hub default (public on first push, else unchanged)"
+    namespace = "local" if plan.hub.local else "the token's user"
+    lines = [
+        "dry run: nothing is sent",
+        f"hub:            {plan.hub.describe()} (from {plan.hub.source})",
+        f"endpoint:       {'executor.update' if plan.secret else 'executor.push'}",
+        f"name:           {plan.name} (from {plan.name_source})",
+        f"namespace:      {namespace}",
+        f"visibility:     {visibility}",
+        f"tags:           {tags}",
+        f"protected tags: {', '.join(plan.protected_tags) or '-'}",
+        f"platforms:      {', '.join(plan.platforms) or 'Hub default'}",
+        f"build env:      {', '.join(sorted(plan.build_env)) or '-'}",
+        f"dockerfile:     {plan.dockerfile or 'Dockerfile if present, else generated by the Hub'}",
+        f"token:          {'set' if plan.token else 'none'} (from {plan.token_source})",
+        f"bundle:         {bundle['files']} files, {human_size(bundle['size'])}, "
+        f"md5 {bundle['md5']}",
+    ]
+    if plan.verbose:
+        lines += [f"  {size:>12,d}  {path}" for path, size in files]
+    return "\n".join(lines)
+
+
+def plan_json(
+    plan: PushPlan, bundle: dict[str, Any], files: list[tuple[str, int]]
+) -> dict[str, Any]:
+    return {
+        "status": "dry-run",
+        "hub": plan.hub.describe(),
+        "endpoint": "executor.update" if plan.secret else "executor.push",
+        "name": plan.name,
+        "name_source": plan.name_source,
+        "visibility": plan.visibility,
+        "tags": [{"tag": t, "from": dict(plan.tag_origins).get(t, "--tag")} for t in plan.tags],
+        "protected_tags": list(plan.protected_tags),
+        "platforms": list(plan.platforms),
+        "build_env": sorted(plan.build_env),
+        "dockerfile": plan.dockerfile,
+        "bundle": bundle,
+        "files": [{"path": p, "size": s} for p, s in files] if plan.verbose else None,
+    }
+
+
+def result_text(result: PushResult) -> str:
+    ex = result.executor
+    if result.status == "succeeded" and ex is not None:
+        lines = [f"succeeded: {ex.owner + '/' if ex.owner else ''}{ex.name or ex.id} ({ex.id})"]
+        lines.append(f"  visibility: {ex.visibility}")
+        lines.append(f"  tags:       {', '.join(ex.tags) or '-'}")
+        if ex.platforms:
+            lines.append(f"  platforms:  {', '.join(ex.platforms)}")
+        if ex.uri:
+            lines.append(f"  use:        {ex.uri}")
+        if ex.docker_uri:
+            lines.append(f"  docker:     {ex.docker_uri}")
+        lines.append(f"  task:       {result.task_id or '-'}  ({result.duration_s:.1f}s)")
+        return "\n".join(lines)
+    if result.status == "submitted":
+        return (
+            f"submitted: task {result.task_id} (follow it with `hubci status --id "
+            f"{result.task_id}`)"
+        )
+    return f"{result.status}: {result.error or ''}".rstrip(": ")
+
+
+def dump_json(obj: dict[str, Any], redact: Redactor) -> str:
+    return redact(json.dumps(obj, sort_keys=False))

@@ -1,0 +1,132 @@
+"""The typed outcome of a push (and of a status query), and its JSON form.
+
+JSON schema (``--format json``, docs/push.md)::
+
+    {"status": "succeeded"|"failed"|"timeout"|"submitted",
+     "task_id": str|null,
+     "executor": {"id", "name", "owner", "visibility", "tags", "platforms", "uri",
+                  "docker_uri"} | null,
+     "bundle": {"md5", "size", "files"} | null,
+     "duration_s": float,
+     "error": str|null}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hubci.errors import EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT
+
+Status = Literal["succeeded", "failed", "timeout", "submitted", "dry-run"]
+
+
+@dataclass(frozen=True)
+class ExecutorInfo:
+    id: str | None
+    name: str | None
+    owner: str | None
+    visibility: str | None
+    tags: tuple[str, ...]
+    platforms: tuple[str, ...]
+
+    @property
+    def uri(self) -> str | None:
+        return self._uri("jinaai")
+
+    @property
+    def docker_uri(self) -> str | None:
+        return self._uri("jinaai+docker")
+
+    def _uri(self, scheme: str) -> str | None:
+        if not self.name and not self.id:
+            return None
+        tag = f":{self.tags[0]}" if self.tags else ""
+        if self.owner and self.name:
+            return f"{scheme}://{self.owner}/{self.name}{tag}"
+        legacy = scheme.replace("jinaai", "jinahub")
+        return f"{legacy}://{self.id or self.name}{'/' + self.tags[0] if self.tags else ''}"
+
+    @classmethod
+    def from_payload(
+        cls, payload: dict[str, Any] | None, *, platforms: tuple[str, ...] = ()
+    ) -> ExecutorInfo | None:
+        """Read the Hub's image object (hub-protocol.md §6); the secret in it is dropped."""
+        if not isinstance(payload, dict):
+            return None
+        owner = payload.get("owner")
+        commit = payload.get("commit")
+        tags = commit.get("tags") if isinstance(commit, dict) else None
+        sent_platforms = payload.get("platforms")
+        if isinstance(commit, dict) and isinstance(commit.get("platforms"), list):
+            sent_platforms = commit["platforms"]
+        return cls(
+            id=_str(payload.get("id")),
+            name=_str(payload.get("name")),
+            owner=_str(owner.get("name")) if isinstance(owner, dict) else _str(owner),
+            visibility=_str(payload.get("visibility")),
+            tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+            platforms=tuple(str(p) for p in sent_platforms)
+            if isinstance(sent_platforms, list)
+            else platforms,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner": self.owner,
+            "visibility": self.visibility,
+            "tags": list(self.tags),
+            "platforms": list(self.platforms),
+            "uri": self.uri,
+            "docker_uri": self.docker_uri,
+        }
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    md5: str
+    size: int
+    files: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"md5": self.md5, "size": self.size, "files": self.files}
+
+
+@dataclass
+class PushResult:
+    status: Status
+    task_id: str | None = None
+    executor: ExecutorInfo | None = None
+    bundle: BundleInfo | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    #: "build" or "normalizer" for failed builds
+    stage: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    #: (relpath, size) of every bundled file; dry runs only
+    files: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.status in ("succeeded", "submitted", "dry-run"):
+            return EXIT_OK
+        if self.status == "timeout":
+            return EXIT_TIMEOUT
+        return EXIT_FAILED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "task_id": self.task_id,
+            "executor": self.executor.to_json() if self.executor else None,
+            "bundle": self.bundle.to_json() if self.bundle else None,
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+        }

@@ -1,0 +1,289 @@
+"""The push pipeline: validate → bundle → upload → follow, each stage with a typed result.
+
+``run_push(plan, reporter)`` returns a :class:`~hubci.push.result.PushResult` for every build
+outcome (succeeded / failed / timeout / submitted / dry-run) and raises a HubciError for
+everything that stops the push before a build exists (usage, validation, Hub or network).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hubci.errors import HubciError, HubError, Interrupted, UsageError, ValidationError
+from hubci.hub.client import HubClient, Timeouts
+from hubci.hub.follow import Follower, FollowTimeout, Terminal
+from hubci.hub.form import PushForm
+from hubci.hub.retry import RetryPolicy
+from hubci.push.plan import HubTarget, PushPlan
+from hubci.push.render import PushReporter, Redactor, human_size, redact_error
+from hubci.push.result import BundleInfo, ExecutorInfo, PushResult
+from hubci.secret import Secret
+
+#: How long to look for our own task when the push stream broke before it said anything.
+TASK_LOOKUP_SECONDS = 60.0
+
+
+def validate_plan(plan: PushPlan, reporter: PushReporter) -> None:
+    """Offline checks, as ``hubci validate`` runs them, with every build env required."""
+    from hubci.validate import validate_folder
+    from hubci.validate.findings import Severity
+
+    report = validate_folder(
+        plan.folder,
+        dockerfile=plan.dockerfile,
+        build_env={key: value.reveal() for key, value in plan.build_env.items()},
+        require_build_env_values=True,
+        name=plan.name if plan.name_source == "--name" else None,
+    )
+    errors = 0
+    for f in report.findings:
+        if f.severity == Severity.INFO:
+            continue
+        errors += f.severity == Severity.ERROR
+        where = f"{plan.folder.name}/{f.file}" if f.file else plan.folder.name
+        if f.line:
+            where += f":{f.line}"
+        hint = f" ({f.hint})" if f.hint else ""
+        reporter.line(f"{where}: {f.severity.value}: {f.code} {f.message}{hint}")
+    if errors:
+        msg = f"{errors} validation error(s) in {plan.folder}; nothing was sent"
+        raise ValidationError(msg, "fix them (listed above), then push again")
+
+
+@contextmanager
+def hub_endpoint(
+    hub: HubTarget, token: Secret | None, data_dir: Path | None, reporter: PushReporter
+) -> Iterator[tuple[str, Secret | None]]:
+    """(base URL, token) of the Hub; starts the embedded local Hub for ``--hub local``."""
+    if hub.url is not None:
+        yield hub.url, token
+        return
+    from hubci.server.embedded import embedded_hub
+
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    with embedded_hub(data_dir=data_dir) as handle:
+        reporter.line(f"local Hub listening on {handle.url} (data in {handle.data_dir})")
+        yield handle.url, token or Secret(handle.default_token)
+
+
+def _own_task(
+    client: HubClient, name: str, deadline: float | None, sleep: Callable[[float], None]
+) -> dict[str, Any]:
+    """Find this session's task (traceId == session id), polling while the Hub records it."""
+    limit = time.monotonic() + TASK_LOOKUP_SECONDS
+    if deadline is not None:
+        limit = min(limit, deadline)
+    delay = 0.2
+    while True:
+        task = client.find_task(name)
+        if task is not None and isinstance(task.get("_id"), str):
+            return task
+        if time.monotonic() >= limit:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise FollowTimeout
+            msg = f"the Hub lists no build task for this push (session id {client.session_id})"
+            raise HubError(msg, f"check `hubci status` for {name}, then push again if needed")
+        sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def _task_id_quietly(client: HubClient, name: str) -> str | None:
+    try:
+        task = client.find_task(name)
+    except HubciError:
+        return None
+    value = task.get("_id") if task else None
+    return value if isinstance(value, str) else None
+
+
+class Pusher:
+    """One push against one Hub session."""
+
+    def __init__(
+        self,
+        plan: PushPlan,
+        client: HubClient,
+        reporter: PushReporter,
+        bundle: BundleInfo,
+        bundle_path: Path,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.plan = plan
+        self.client = client
+        self.reporter = reporter
+        self.bundle = bundle
+        self.bundle_path = bundle_path
+        self.sleep = sleep
+        self.start = time.monotonic()
+        self.deadline = None if plan.timeout is None else self.start + plan.timeout
+        self.task_id: str | None = None
+
+    def form(self) -> PushForm:
+        plan = self.plan
+        return PushForm(
+            name=plan.name,
+            md5=self.bundle.md5,
+            bundle_path=self.bundle_path,
+            bundle_size=self.bundle.size,
+            public=plan.visibility == "public",
+            private=plan.visibility == "private",
+            verbose=plan.verbose,
+            no_cache=plan.no_cache,
+            tags=plan.tags,
+            protected_tags=plan.protected_tags,
+            dockerfile=plan.dockerfile,
+            build_env=plan.build_env,
+            platforms=plan.platforms,
+            secret=plan.secret,
+        )
+
+    def result(self, terminal: Terminal, warnings: list[str]) -> PushResult:
+        if self.task_id is None:
+            self.task_id = _task_id_quietly(self.client, self.plan.name)
+        error = terminal.error
+        if terminal.status == "failed" and terminal.stage == "normalizer":
+            error = f"the Hub's normalizer rejected the bundle: {error}"
+        elif terminal.status == "failed":
+            error = f"the build failed: {error}"
+        return PushResult(
+            status=terminal.status,
+            task_id=self.task_id,
+            executor=ExecutorInfo.from_payload(terminal.executor, platforms=self.plan.platforms),
+            bundle=self.bundle,
+            duration_s=time.monotonic() - self.start,
+            error=error,
+            stage=terminal.stage,
+            warnings=warnings,
+            session_id=self.client.session_id,
+        )
+
+    def timeout(self) -> PushResult:
+        if self.task_id is None:
+            self.task_id = _task_id_quietly(self.client, self.plan.name)
+        follow = f"hubci status --id {self.task_id}" if self.task_id else "hubci status PATH"
+        return PushResult(
+            status="timeout",
+            task_id=self.task_id,
+            bundle=self.bundle,
+            duration_s=time.monotonic() - self.start,
+            error=(
+                f"no result within --timeout {self.plan.timeout:g}s; the build may still "
+                f"finish: follow it with `{follow}`"
+            ),
+            session_id=self.client.session_id,
+        )
+
+    def run(self) -> PushResult:
+        plan, client, reporter = self.plan, self.client, self.reporter
+        user = client.whoami()
+        who = user.get("name") if isinstance(user.get("name"), str) else "?"
+        reporter.line(
+            f"uploading {plan.name} to {plan.hub.describe() if plan.hub.url else client.base_url}"
+            f" as {who} (session id {client.session_id})"
+        )
+        on_attempt = getattr(reporter, "reset_progress", None)
+        try:
+            upload = client.upload(
+                self.form(), progress=reporter.upload_progress, on_attempt=on_attempt
+            )
+        except KeyboardInterrupt:
+            msg = "interrupted during the upload"
+            raise Interrupted(
+                msg, f"check with `hubci status {plan.folder}` whether a build started"
+            ) from None
+        follower = Follower(
+            client, plan.verbose, reporter.build_event, self.deadline, reporter.line, self.sleep
+        )
+        try:
+            return self._follow(upload.stream, upload.task, follower)
+        except FollowTimeout:
+            return self.timeout()
+        except KeyboardInterrupt:
+            if self.task_id is None:
+                self.task_id = _task_id_quietly(client, plan.name)
+            follow = (
+                f"hubci status --id {self.task_id}"
+                if self.task_id
+                else f"hubci status {plan.folder}"
+            )
+            msg = "interrupted; the build goes on at the Hub"
+            raise Interrupted(msg, f"follow it with `{follow}`") from None
+
+    def _follow(self, stream: Any, task: dict[str, Any] | None, follower: Follower) -> PushResult:
+        plan, client, reporter = self.plan, self.client, self.reporter
+        if stream is not None:
+            if not plan.wait:
+                stream.close()
+                self.task_id = _own_task(client, plan.name, self.deadline, self.sleep)["_id"]
+                return PushResult(
+                    status="submitted",
+                    task_id=self.task_id,
+                    bundle=self.bundle,
+                    duration_s=time.monotonic() - self.start,
+                    session_id=client.session_id,
+                )
+            terminal, why = follower.push_stream(stream)
+            if terminal is not None:
+                return self.result(terminal, follower.state.warnings)
+            reporter.line(f"the push stream {why}; following the build through its task")
+        else:
+            reporter.line("the Hub never answered the upload but recorded its build; following it")
+        if task is None:
+            task = _own_task(client, plan.name, self.deadline, self.sleep)
+        self.task_id = str(task["_id"])
+        reporter.line(f"following task {self.task_id}")
+        terminal = follower.task(self.task_id)
+        return self.result(terminal, follower.state.warnings)
+
+
+def run_push(
+    plan: PushPlan,
+    reporter: PushReporter,
+    *,
+    retry: RetryPolicy | None = None,
+    timeouts: Timeouts | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PushResult:
+    """Validate, bundle, upload and follow; see the module docstring for what it returns."""
+    redact = Redactor(plan.secrets())
+    try:
+        validate_plan(plan, reporter)
+        from hubci.bundle import collect_files, write_bundle
+
+        fileset = collect_files(plan.folder)
+        relpaths = {e.relpath for e in fileset.entries}
+        if plan.dockerfile and plan.dockerfile not in relpaths:
+            msg = f"the Dockerfile {plan.dockerfile} is excluded from the bundle by an ignore file"
+            raise UsageError(msg, "remove it from .gitignore/.dockerignore, or pick another one")
+        with tempfile.TemporaryDirectory(prefix="hubci-push-") as tmp:
+            started = time.monotonic()
+            bundle = write_bundle(fileset, Path(tmp) / "bundle.zip")
+            info = BundleInfo(md5=bundle.md5, size=bundle.size, files=bundle.files)
+            reporter.line(
+                f"bundle: {bundle.files} files, {human_size(bundle.size)}, md5 {bundle.md5} "
+                f"({time.monotonic() - started:.1f}s)"
+            )
+            if plan.dry_run:
+                files = [(e.relpath, e.size) for e in fileset.entries]
+                return PushResult(status="dry-run", bundle=info, files=files)
+            with hub_endpoint(plan.hub, plan.token, plan.local_data_dir, reporter) as (url, token):
+                client = HubClient(
+                    url,
+                    token,
+                    timeouts=timeouts or Timeouts(),
+                    retry=retry or RetryPolicy(),
+                    log=reporter.line,
+                    ci=plan.ci_vendor,
+                )
+                with client:
+                    pusher = Pusher(plan, client, reporter, info, bundle.path, sleep=sleep)
+                    return pusher.run()
+    except HubciError as exc:
+        raise redact_error(exc, redact) from None

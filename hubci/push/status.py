@@ -1,0 +1,153 @@
+"""``hubci status``: follow a build task to its end, with an exit code that says how it ended.
+
+Like ``jina hub status`` (listAsyncTasks for the folder's executor when no ``--id``, then
+queryProgress), but an unfinished build is never exit 0: 0 succeeded, 1 failed, 4 timed out.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubci.errors import HubciError, HubError, Interrupted, UsageError
+from hubci.hub.client import HubClient, Timeouts
+from hubci.hub.follow import Follower, FollowTimeout
+from hubci.hub.retry import RetryPolicy
+from hubci.push.plan import (
+    HubTarget,
+    Output,
+    default_local_data_dir,
+    resolve_hub,
+    resolve_token,
+)
+from hubci.push.render import PushReporter, Redactor, redact_error
+from hubci.push.result import ExecutorInfo, PushResult
+from hubci.secret import Secret
+
+
+@dataclass(frozen=True)
+class StatusPlan:
+    hub: HubTarget
+    token: Secret | None
+    name: str | None
+    task_id: str | None
+    replay: bool
+    verbose: bool
+    timeout: float | None
+    output: Output
+    local_data_dir: Path | None = None
+
+
+def resolve_status(
+    *,
+    path: Path | None,
+    task_id: str | None,
+    replay: bool,
+    verbose: bool,
+    hub: str | None,
+    hub_url: str | None,
+    token: str | None,
+    timeout: float,
+    output: Output,
+    name: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> StatusPlan:
+    env = dict(os.environ) if env is None else env
+    target = resolve_hub(hub, hub_url, env)
+    secret, _ = resolve_token(token, env, target)
+    resolved_name = name
+    if task_id is None and resolved_name is None:
+        folder = path or Path()
+        if not folder.is_dir():
+            msg = f"{folder} is not a directory"
+            raise UsageError(msg, "give an executor folder, or the task with --id TASK")
+        from hubci.validate.config import resolve_name
+
+        resolved_name, _ = resolve_name(folder.resolve(), None)
+        if not resolved_name:
+            msg = f"cannot tell the executor's name for {folder}"
+            raise UsageError(msg, "pass --id TASK or --name NAME, or set metas.name in config.yml")
+    return StatusPlan(
+        hub=target,
+        token=secret,
+        name=resolved_name,
+        task_id=task_id,
+        replay=replay,
+        verbose=verbose,
+        timeout=timeout or None,
+        output=output,
+        local_data_dir=default_local_data_dir() if target.local else None,
+    )
+
+
+def run_status(
+    plan: StatusPlan,
+    reporter: PushReporter,
+    *,
+    retry: RetryPolicy | None = None,
+    timeouts: Timeouts | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PushResult:
+    from hubci.push.run import hub_endpoint
+
+    redact = Redactor([plan.token.reveal()] if plan.token else [])
+    start = time.monotonic()
+    deadline = None if plan.timeout is None else start + plan.timeout
+    try:
+        with hub_endpoint(plan.hub, plan.token, plan.local_data_dir, reporter) as (url, token):
+            client = HubClient(
+                url,
+                token,
+                timeouts=timeouts or Timeouts(),
+                retry=retry or RetryPolicy(),
+                log=reporter.line,
+            )
+            with client:
+                task_id = plan.task_id
+                if task_id is None:
+                    assert plan.name is not None
+                    tasks = client.list_tasks(plan.name, page_size=1)
+                    found = tasks[0].get("_id") if tasks else None
+                    if not isinstance(found, str):
+                        msg = f"no build task found for {plan.name}"
+                        raise HubError(msg, "push it first, or pass --id TASK")
+                    task_id = found
+                reporter.line(f"following task {task_id}")
+                follower = Follower(
+                    client, plan.verbose, reporter.build_event, deadline, reporter.line, sleep
+                )
+                try:
+                    terminal = follower.task(task_id, replay=plan.replay)
+                except FollowTimeout:
+                    return PushResult(
+                        status="timeout",
+                        task_id=task_id,
+                        duration_s=time.monotonic() - start,
+                        error=(
+                            f"no result within --timeout {plan.timeout:g}s; the build may still "
+                            f"finish: run `hubci status --id {task_id}` again"
+                        ),
+                    )
+                except KeyboardInterrupt:
+                    msg = "interrupted; the build goes on at the Hub"
+                    raise Interrupted(
+                        msg, f"follow it with `hubci status --id {task_id}`"
+                    ) from None
+                error = terminal.error
+                if terminal.status == "failed":
+                    error = f"the build failed: {error}"
+                return PushResult(
+                    status=terminal.status,
+                    task_id=task_id,
+                    executor=ExecutorInfo.from_payload(terminal.executor),
+                    duration_s=time.monotonic() - start,
+                    error=error,
+                    stage=terminal.stage,
+                    warnings=follower.state.warnings,
+                    session_id=client.session_id,
+                )
+    except HubciError as exc:
+        raise redact_error(exc, redact) from None
