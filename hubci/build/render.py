@@ -1,0 +1,77 @@
+"""Output of ``hubci build``: streamed log lines, a per-platform summary, or one JSON document.
+
+``--format json`` prints exactly ``{"status", "builds": [{"platform", "image_id", "tags", "size",
+"duration_s", "error"}]}`` on stdout; everything else (log lines, notes) goes to stderr then, so
+stdout stays parseable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Literal
+
+import click
+
+from hubci.build.builder import PlatformBuild
+
+Format = Literal["text", "json"]
+
+
+def status_of(builds: Sequence[PlatformBuild]) -> str:
+    return "succeeded" if builds and all(b.ok for b in builds) else "failed"
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+class BuildReporter:
+    """Where ``hubci build`` writes: log lines and notes as they happen, then the result."""
+
+    def __init__(self, fmt: Format, *, multi: bool) -> None:
+        self.fmt = fmt
+        self.multi = multi
+
+    @property
+    def _err(self) -> bool:
+        return self.fmt == "json"
+
+    def note(self, text: str) -> None:
+        click.echo(text, err=self._err)
+
+    def log(self, platform: str, line: str) -> None:
+        prefix = f"[{platform}] " if self.multi else ""
+        click.echo(f"{prefix}{line}", err=self._err)
+
+    def result(self, builds: Sequence[PlatformBuild], *, kept: bool) -> None:
+        if self.fmt == "json":
+            document = {"status": status_of(builds), "builds": [b.to_json() for b in builds]}
+            click.echo(json.dumps(document, indent=2))
+            return
+        click.echo("")
+        width = max((len(b.platform) for b in builds), default=0)
+        for build in builds:
+            if build.ok:
+                image = (build.image_id or "")[:19]
+                where = ", ".join(build.tags) if kept else "removed"
+                click.echo(
+                    f"{build.platform:<{width}}  ok      {image}  {human_size(build.size)}  "
+                    f"{build.duration_s:.1f} s  {where}"
+                )
+            else:
+                click.echo(f"{build.platform:<{width}}  FAILED  {build.error}")
+                for line in build.step_output[-20:-1]:
+                    click.echo(f"{'':<{width}}          | {line}")
+        failed = [b.platform for b in builds if not b.ok]
+        if failed:
+            click.echo(f"build failed for {', '.join(failed)}")
+        else:
+            click.echo(f"build succeeded for {', '.join(b.platform for b in builds)}")

@@ -1,0 +1,91 @@
+"""The local Hub's ``--builder docker``: real images through the Docker Engine API.
+
+Each :class:`~hubci.server.builders.BuildJob` is one platform build by the same builder module as
+``hubci build`` (:mod:`hubci.build.builder`). Images are named as the Hub names them,
+``<image>:<tag>`` (``jinahub/<id>:<tag>``), plus ``<image>:<tag>-<os>-<arch>`` per platform so a
+multi-platform push keeps every platform's image: the plain tags go to the Engine's native
+platform, or to another platform when no native image holds them yet. Console lines are the
+Engine's build log with build-env values masked; a failure is returned as the Hub's docker build
+error (``docker build exited with code 1: …``), which the Hub streams as status 50003.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from hubci.build.builder import BuildSpec, PlatformBuild, build_platform, platform_slug
+from hubci.build.engine import EngineInfo, connect, normalize_arch
+from hubci.errors import EngineUnavailable
+from hubci.server.builders import BuildJob, BuildOutcome
+
+DOCKER_BUILD_FAILED = "docker build exited with code 1"
+
+
+class DockerBuilder:
+    """Builds each job with the Engine at ``DOCKER_HOST`` (or the default socket).
+
+    The Engine is contacted lazily, on the first job, so the Hub starts even when the Engine is
+    down; a job then fails with the "no Docker Engine" message instead.
+    """
+
+    def __init__(self, **_options: object) -> None:
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._engine: EngineInfo | None = None
+
+    def _connect(self) -> tuple[Any, EngineInfo]:
+        with self._lock:
+            if self._client is None or self._engine is None:
+                self._client, self._engine = connect()
+            return self._client, self._engine
+
+    def build(self, job: BuildJob, log: Callable[[str], None]) -> BuildOutcome:
+        if job.inject_failure:
+            log(f"ERROR: simulated failure for {job.platform} (fault fail-build)")
+            return BuildOutcome(False, None, f"{DOCKER_BUILD_FAILED}: simulated failure")
+        if job.cancel.is_set():
+            return BuildOutcome(False, None, "the build was cancelled: the Hub is stopping")
+        try:
+            client, engine = self._connect()
+        except EngineUnavailable as exc:
+            log(f"ERROR: {exc.format_message()}")
+            return BuildOutcome(False, None, f"{DOCKER_BUILD_FAILED}: {exc.message}")
+        spec = BuildSpec(
+            context=job.folder,
+            dockerfile=job.dockerfile,
+            build_env=job.build_env,
+            no_cache=job.no_cache,
+        )
+        slug = platform_slug(job.platform)
+        refs = [f"{job.image}:{tag}-{slug}" for tag in job.tags]
+        result = build_platform(
+            client, engine, spec, job.platform, tags=refs, log=log, cancel=job.cancel
+        )
+        if not result.ok:
+            log(f"ERROR: {result.error}")
+            return BuildOutcome(False, None, f"{DOCKER_BUILD_FAILED}: {result.error}")
+        assert result.image_id is not None
+        self._tag_plain(client, engine, job, result)
+        return BuildOutcome(True, result.image_id, None)
+
+    def _tag_plain(
+        self, client: Any, engine: EngineInfo, job: BuildJob, result: PlatformBuild
+    ) -> None:
+        """``<image>:<tag>`` for the native platform, or for the first one built otherwise."""
+        import docker.errors
+
+        for tag in job.tags:
+            if job.platform != engine.platform:
+                try:
+                    held = client.images.get(f"{job.image}:{tag}")
+                except docker.errors.ImageNotFound:
+                    held = None
+                if held is not None and _platform_of(held.attrs) == engine.platform:
+                    continue
+            client.api.tag(result.image_id, job.image, tag)
+
+
+def _platform_of(attrs: dict[str, Any]) -> str:
+    return f"{attrs.get('Os', 'linux')}/{normalize_arch(str(attrs.get('Architecture', '')))}"

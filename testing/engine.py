@@ -1,0 +1,225 @@
+"""A real Docker Engine API for tests: podman's Docker-compatible service in a temp run folder.
+
+There is no Docker daemon and no registry on the development and CI machines, so the tests start
+``podman system service`` with all of its state (storage, runroot, events, temp files) inside one
+run folder, exactly as ``/work/shared/docker-engine.md`` describes, and stop it by its own PID.
+
+Fixtures (registered through ``tests/conftest.py`` ``pytest_plugins`` or imported by a conftest):
+
+- ``docker_engine`` (session): the running :class:`EngineService`;
+- ``docker_client`` (session): a ``docker.DockerClient`` connected to it;
+- ``docker_host`` (function): sets ``DOCKER_HOST`` for the test and returns the URL.
+
+When podman is not installed or its service cannot start, these fixtures skip with the reason,
+unless ``HUBCI_REQUIRE_ENGINE=1`` (set by ``.ci/run``): then they fail, so CI cannot pass with
+the engine tests silently skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import docker
+
+REQUIRE_ENV = "HUBCI_REQUIRE_ENGINE"
+START_TIMEOUT_S = 30.0
+
+STORAGE_CONF = """\
+[storage]
+driver = "vfs"
+runroot = "{run}/run"
+graphroot = "{run}/root"
+"""
+
+CONTAINERS_CONF = """\
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{run}/events.log"
+tmp_dir = "{run}/libpod-tmp"
+volume_path = "{run}/volumes"
+runtime = "runc"
+"""
+
+
+class EngineStartError(RuntimeError):
+    """podman is missing or its API service did not come up."""
+
+
+@dataclass
+class EngineService:
+    """A running ``podman system service`` and everything needed to reach or stop it."""
+
+    run_dir: Path
+    socket: Path
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        """The ``DOCKER_HOST`` value for this engine."""
+        return f"unix://{self.socket}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def client(self) -> docker.DockerClient:
+        import docker
+
+        return docker.DockerClient(base_url=self.url, timeout=120)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the service by its PID (SIGTERM, then SIGKILL after ``timeout``)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+
+
+def podman_path() -> str | None:
+    return shutil.which("podman")
+
+
+def _write_configs(run: Path) -> dict[str, str]:
+    for sub in ("run", "root", "tmp", "libpod-tmp", "volumes"):
+        (run / sub).mkdir(parents=True, exist_ok=True)
+    (run / "storage.conf").write_text(STORAGE_CONF.format(run=run), encoding="utf-8")
+    (run / "containers.conf").write_text(CONTAINERS_CONF.format(run=run), encoding="utf-8")
+    env = dict(os.environ)
+    env.update(
+        CONTAINERS_STORAGE_CONF=str(run / "storage.conf"),
+        CONTAINERS_CONF=str(run / "containers.conf"),
+        TMPDIR=str(run / "tmp"),
+    )
+    env.pop("DOCKER_HOST", None)
+    return env
+
+
+def _ping(socket: Path) -> bool:
+    """One ``GET /_ping`` over the unix socket (stdlib only, so a failure is cheap)."""
+    import http.client
+    import socket as socketlib
+
+    class _UnixConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            sock = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+            sock.settimeout(2.0)
+            sock.connect(str(socket))
+            self.sock = sock
+
+    conn = _UnixConnection("localhost", timeout=2.0)
+    try:
+        conn.request("GET", "/_ping")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def start_engine(run_dir: Path, *, timeout: float = START_TIMEOUT_S) -> EngineService:
+    """Start podman's API service with all its state under ``run_dir``; wait until it answers."""
+    podman = podman_path()
+    if podman is None:
+        msg = "podman is not installed (apt-get install -y podman runc)"
+        raise EngineStartError(msg)
+    run_dir = run_dir.resolve()
+    env = _write_configs(run_dir)
+    socket = run_dir / "podman.sock"
+    log = (run_dir / "service.log").open("wb")
+    proc = subprocess.Popen(
+        [podman, "system", "service", "--time=0", f"unix://{socket}"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    service = EngineService(run_dir=run_dir, socket=socket, proc=proc, env=env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = (run_dir / "service.log").read_text(errors="replace").strip()
+            last = output.splitlines()[-1] if output else "no output"
+            msg = f"podman system service exited with code {proc.returncode}: {last}"
+            raise EngineStartError(msg)
+        if socket.exists() and _ping(socket):
+            return service
+        time.sleep(0.05)
+    service.stop()
+    msg = f"podman system service did not answer /_ping within {timeout:.0f} s"
+    raise EngineStartError(msg)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"Docker Engine API required ({REQUIRE_ENV}=1) but unavailable: {reason}")
+    pytest.skip(f"no Docker Engine API: {reason}")
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[EngineService]:
+    """A podman API service for the whole session, stopped (by PID) at the end."""
+    # A short path: unix socket paths are limited to 108 bytes.
+    run_dir = Path(tempfile.mkdtemp(prefix="hubci-engine-"))
+    try:
+        service = start_engine(run_dir)
+    except EngineStartError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        _unavailable(str(exc))
+        raise  # unreachable: _unavailable always raises
+    try:
+        yield service
+    finally:
+        service.stop()
+        _remove_run_dir(service)
+
+
+def _remove_run_dir(service: EngineService) -> None:
+    """Remove the run folder (storage, sockets, logs); nothing else on the machine is touched."""
+    shutil.rmtree(service.run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def docker_client(docker_engine: EngineService) -> Iterator[Any]:
+    """A ``docker.DockerClient`` for the session's engine."""
+    client = docker_engine.client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def docker_host(docker_engine: EngineService, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point ``DOCKER_HOST`` at the session's engine for one test; return the URL."""
+    monkeypatch.setenv("DOCKER_HOST", docker_engine.url)
+    return docker_engine.url
+
+
+def normalize_ref(ref: str) -> str:
+    """``docker.io/library/x:t`` / ``localhost/x:t`` -> ``x:t`` (podman normalises tag names)."""
+    for prefix in ("docker.io/library/", "docker.io/", "localhost/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
