@@ -17,9 +17,10 @@ TOKEN = "ghs_fakeSelfTest0123456789"
 
 
 @pytest.fixture
-def fake() -> Iterator[GitHubFake]:
-    with GitHubFake(owner="octo-org", repo="executors", token=TOKEN) as running:
-        yield running
+def fake(github_fake: GitHubFake) -> GitHubFake:
+    """The shared fixture (owner octo-org, repository executors), with a token to check."""
+    github_fake.token = TOKEN
+    return github_fake
 
 
 @pytest.fixture
