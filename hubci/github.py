@@ -79,6 +79,7 @@ class GitHubContext:
         test merge commit there, which the PR page never shows).
         """
         repository = env.get("GITHUB_REPOSITORY", "").strip()
+        token = token.strip()
         if not token or not _REPOSITORY.match(repository):
             return None
         pull = _pull_request(_event_payload(env.get("GITHUB_EVENT_PATH", "")))

@@ -446,7 +446,13 @@ def _handler_for(fake: GitHubFake) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def github_fake() -> Iterator[GitHubFake]:
-    """A running fake for owner ``octo-org``, repository ``executors``; stopped afterwards."""
+def github_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubFake]:
+    """A running fake for owner ``octo-org``, repository ``executors``; stopped afterwards.
+
+    Loopback is exempted from any HTTP(S)_PROXY of the machine, for this process and the
+    subprocesses a test starts, so requests really reach the fake.
+    """
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
     with GitHubFake() as fake:
         yield fake

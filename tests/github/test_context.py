@@ -80,9 +80,10 @@ def test_pull_request_target_uses_the_payload_not_the_base_branch(tmp_path: Path
 def test_branch_push(tmp_path: Path) -> None:
     payload = {"ref": "refs/heads/dev", "before": "0" * 40, "after": PUSH_SHA}
     env = _env(tmp_path, "push", payload, GITHUB_REF="refs/heads/dev")
-    ctx = GitHubContext.from_env(env, TOKEN)
+    ctx = GitHubContext.from_env(env, f" {TOKEN}\n")  # as pasted into a secret
     assert ctx is not None
     assert (ctx.sha, ctx.pr_number) == (PUSH_SHA, None)
+    assert ctx.token.reveal() == TOKEN
 
 
 def test_tag_push_on_enterprise_server(tmp_path: Path) -> None:
@@ -124,6 +125,7 @@ def test_defaults_without_api_server_or_run_id(tmp_path: Path) -> None:
     ("change", "token"),
     [
         ({}, ""),
+        ({}, "  \n"),
         ({"GITHUB_REPOSITORY": ""}, TOKEN),
         ({"GITHUB_REPOSITORY": "no-slash"}, TOKEN),
         ({"GITHUB_REPOSITORY": "a/b/c"}, TOKEN),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,9 +39,10 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 @pytest.fixture
-def fake(connections: list[Any]) -> Iterator[GitHubFake]:
-    with GitHubFake(owner="octo-org", repo="executors", token=TOKEN) as running:
-        yield running
+def fake(github_fake: GitHubFake, connections: list[Any]) -> GitHubFake:
+    """The shared fake (owner octo-org, repository executors), checking the token."""
+    github_fake.token = TOKEN
+    return github_fake
 
 
 Reporter = Callable[..., GitHubReporter]
@@ -245,7 +246,10 @@ def test_every_request_has_api_version_and_token_and_stays_on_loopback(
     assert {address[:2] for address in connections} == {("127.0.0.1", fake.port)}
 
 
-def test_enterprise_style_base_url_with_path_prefix(connections: list[Any]) -> None:
+def test_enterprise_style_base_url_with_path_prefix(
+    connections: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with GitHubFake(owner="octo-org", repo="executors", prefix="/api/v3") as ghes:
         ctx = GitHubContext(ghes.url + "/", "octo-org/executors", SHA, PR, Secret(TOKEN), None)
         reporter = GitHubReporter(ctx, retry_wait=0)
