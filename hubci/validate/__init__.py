@@ -1,0 +1,114 @@
+"""``hubci validate``: everything the Hub would reject, found offline, as data.
+
+:func:`validate_folder` runs every check on one executor folder and returns an
+:class:`ExecutorReport`; :func:`executor_folders` maps paths (pre-commit passes file names) to
+the executor folders holding them. Nothing here imports user code, Docker, GitHub or HTTP
+libraries.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from hubci import rules
+from hubci.errors import ConfigError
+from hubci.validate.buildenv import check_build_env
+from hubci.validate.config import CONFIG_FILE
+from hubci.validate.config_checks import check_config_and_python
+from hubci.validate.dockerfile_checks import check_dockerfile
+from hubci.validate.findings import ExecutorReport, Finding, Severity
+from hubci.validate.requirements import check_requirements
+
+__all__ = [
+    "ExecutorReport",
+    "Finding",
+    "Severity",
+    "executor_folders",
+    "validate_folder",
+]
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _sort_key(f: Finding) -> tuple[int, str, int, int, str]:
+    return (_SEVERITY_ORDER[f.severity], f.file or "", f.line or 0, f.col or 0, f.code)
+
+
+def validate_folder(
+    folder: Path,
+    *,
+    dockerfile: str | None = None,
+    build_env: Mapping[str, str | None] | None = None,
+    require_build_env_values: bool = False,
+    name: str | None = None,
+    max_bytes: int = rules.DEFAULT_MAX_BUNDLE_BYTES,
+    max_files: int = rules.DEFAULT_MAX_BUNDLE_FILES,
+) -> ExecutorReport:
+    """Run every check on one executor folder; findings are sorted errors first.
+
+    ``build_env`` is None when no ``--build-env`` was given; a None value means a name given
+    without a value (an error only with ``require_build_env_values``, as at push time).
+    Raises :class:`ConfigError` when ``folder`` is not a folder.
+    """
+    if not folder.is_dir():
+        msg = f"{folder} is not a folder"
+        raise ConfigError(msg, hint="pass an executor folder or a file inside one")
+    from hubci.bundle import bundle_findings, collect_files
+
+    fileset = collect_files(folder)
+    bundled = {entry.relpath for entry in fileset.entries}
+    findings: list[Finding] = []
+    config = check_config_and_python(folder, name=name, bundled=bundled)
+    findings += config.findings
+    requirements = check_requirements(folder)
+    findings += requirements.findings
+    findings += check_build_env(
+        requirements.refs, build_env, require_values=require_build_env_values
+    )
+    findings += check_dockerfile(folder, dockerfile, bundled)
+    findings += bundle_findings(folder, max_bytes=max_bytes, max_files=max_files, fileset=fileset)
+    findings.sort(key=_sort_key)
+    return ExecutorReport(path=str(folder), name=config.name, jtype=config.jtype, findings=findings)
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute and normalised, without resolving links (so displayed paths stay familiar)."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _display(absolute: Path, relative_input: bool) -> Path:
+    if relative_input:
+        rel = os.path.relpath(absolute)
+        if not rel.startswith(".."):
+            return Path(rel)
+    return absolute
+
+
+def executor_folder_of(path: Path) -> tuple[Path, bool]:
+    """(executor folder of ``path``, whether it holds config.yml).
+
+    A folder is its own executor folder. A file belongs to its nearest ancestor holding
+    config.yml, not looking above a git repository root; else to the folder it is in.
+    """
+    absolute = _absolute(path)
+    relative_input = not path.is_absolute()
+    if absolute.is_dir():
+        return _display(absolute, relative_input), (absolute / CONFIG_FILE).is_file()
+    start = absolute.parent
+    for current in (start, *start.parents):
+        if (current / CONFIG_FILE).is_file():
+            return _display(current, relative_input), True
+        if (current / ".git").exists():
+            break
+    return _display(start, relative_input), False
+
+
+def executor_folders(paths: Iterable[Path]) -> list[Path]:
+    """Each path's executor folder (see :func:`executor_folder_of`), each once, in order."""
+    out: dict[Path, Path] = {}
+    for path in paths:
+        folder, _ = executor_folder_of(path)
+        out.setdefault(_absolute(folder), folder)
+    return list(out.values())

@@ -127,7 +127,7 @@ _TABLE: Final[tuple[Code, ...]] = (
         "HUB118",
         "config-yaml-name",
         "config",
-        E,
+        W,
         "rename config.yaml to config.yml: the Hub reads only config.yml",
     ),
     # python

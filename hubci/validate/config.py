@@ -21,7 +21,7 @@ MANIFEST_FILE = "manifest.yml"
 
 #: Top-level keys Jina's executor config understands (``jina.jaml`` executor loading).
 KNOWN_TOP_LEVEL_KEYS: frozenset[str] = frozenset(
-    {"jtype", "with", "metas", "requests", "py_modules", "dynamic_batching", "version", "name"}
+    {"jtype", "with", "metas", "requests", "py_modules", "dynamic_batching", "version"}
 )
 
 NameSource = Literal["--name", "metas.name", "manifest.yml", "jtype", "none"]

@@ -1,0 +1,99 @@
+"""Build-env checks: the references in requirements.txt against the ``--build-env`` names.
+
+Values are secrets: no message, hint or finding here ever contains one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hubci import rules
+from hubci.validate.codes import finding
+from hubci.validate.envvars import EnvRef
+from hubci.validate.findings import Finding
+from hubci.validate.requirements import REQUIREMENTS_FILE, TOKEN
+
+_REF_CODES = {"has no braces": "HUB401", "is not closed with '}'": "HUB403"}
+
+
+def _shown(name: str) -> str:
+    """A provided name for a message, unless it looks like a pasted token."""
+    if TOKEN.search(name) or len(name) > 64:
+        return "(a name that looks like a value; not shown)"
+    return repr(name)
+
+
+def _ref_finding(ref: EnvRef, relname: str) -> Finding:
+    code = _REF_CODES.get(ref.problem or "", "HUB402")
+    if code == "HUB401":
+        message = f"${ref.name} {ref.problem}: the Hub substitutes only ${{{ref.name}}}"
+        hint = f"write ${{{ref.name.upper()}}}"
+    elif code == "HUB403":
+        message = "`${` " + (ref.problem or "is not closed")
+        hint = None
+    else:
+        message = f"the reference ${{{ref.name}}} {ref.problem}: the Hub will not substitute it"
+        hint = None
+    return finding(code, message, file=relname, line=ref.line, col=ref.col, hint=hint)
+
+
+def check_build_env(
+    refs: list[EnvRef],
+    build_env: Mapping[str, str | None] | None,
+    *,
+    require_values: bool = False,
+    relname: str = REQUIREMENTS_FILE,
+) -> list[Finding]:
+    """Findings for ``refs`` (from :func:`find_env_refs`) and the provided names.
+
+    ``build_env`` is None when no ``--build-env`` was given at all; a value of None means the
+    name was given without a value (fine for validate, an error with ``require_values``).
+    """
+    out = [_ref_finding(ref, relname) for ref in refs if not ref.valid]
+    first_use: dict[str, EnvRef] = {}
+    for ref in refs:
+        if ref.valid:
+            first_use.setdefault(ref.name, ref)
+    if build_env is None:
+        if first_use:
+            names = ", ".join(f"${{{n}}}" for n in first_use)
+            flags = " ".join(f"--build-env {n}=VALUE" for n in first_use)
+            first = next(iter(first_use.values()))
+            out.append(
+                finding(
+                    "HUB407",
+                    f"{relname} uses {names}: a push must provide "
+                    f"{'it' if len(first_use) == 1 else 'them'}",
+                    file=relname,
+                    line=first.line,
+                    col=first.col,
+                    hint=f"push with {flags}",
+                )
+            )
+        return out
+    for name, value in build_env.items():
+        if not rules.BUILD_ENV_NAME.match(name):
+            out.append(
+                finding(
+                    "HUB405",
+                    f"--build-env name {_shown(name)} is not a valid build-env name",
+                )
+            )
+        elif require_values and value is None:
+            out.append(finding("HUB408", f"--build-env {name} has no value"))
+    for name, ref in first_use.items():
+        if name not in build_env:
+            out.append(
+                finding(
+                    "HUB404",
+                    f"${{{name}}} is used in {relname} but not given with --build-env",
+                    file=relname,
+                    line=ref.line,
+                    col=ref.col,
+                    hint=f"add --build-env {name}=VALUE",
+                )
+            )
+    for name in build_env:
+        if rules.BUILD_ENV_NAME.match(name) and name not in first_use:
+            out.append(finding("HUB406", f"--build-env {name} is not used in {relname}"))
+    return out

@@ -1,0 +1,318 @@
+"""config and python checks: what the Hub's client and normalizer need from config.yml and code."""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubci import rules
+from hubci.validate.codes import finding
+from hubci.validate.config import (
+    CONFIG_FILE,
+    KNOWN_TOP_LEVEL_KEYS,
+    MANIFEST_FILE,
+    ConfigInfo,
+    load_config,
+    manifest_name,
+)
+from hubci.validate.executor import (
+    DependencyCycle,
+    ExecutorClass,
+    discover,
+    find_jtype_class,
+    module_import_order,
+    normalize_module_path,
+)
+from hubci.validate.findings import Finding
+
+
+@dataclass
+class ConfigResult:
+    findings: list[Finding] = field(default_factory=list)
+    jtype: str | None = None
+    name: str | None = None
+
+
+def _class_findings(cls: ExecutorClass) -> list[Finding]:
+    out: list[Finding] = []
+    if not cls.derives_executor and not cls.base_unknown:
+        out.append(
+            finding(
+                "HUB203",
+                f"class {cls.name} does not derive from jina's Executor",
+                file=cls.file,
+                line=cls.line,
+                col=cls.col,
+            )
+        )
+    if not cls.legal_init:
+        out.append(
+            finding(
+                "HUB204",
+                f"{cls.name}.__init__ has no parameter without a default (not even self): "
+                "the Hub rejects it as an illegal executor",
+                file=cls.file,
+                line=cls.line,
+                col=cls.col,
+            )
+        )
+    return out
+
+
+def _valid_jtype(value: str) -> bool:
+    return value.isidentifier() and not keyword.iskeyword(value)
+
+
+def _with_config(
+    folder: Path, info: ConfigInfo, bundled: Collection[str] | None, out: ConfigResult
+) -> None:
+    f = out.findings
+    f += info.findings
+    if info.data is None:
+        return
+    if "jtype" not in info.keys:
+        hint = None
+        if info.root_tag:
+            tag = info.root_tag.lstrip("!")
+            hint = f"replace the legacy `{info.root_tag}` tag with a line `jtype: {tag}`"
+        f.append(finding("HUB105", f"{CONFIG_FILE} has no `jtype`", file=CONFIG_FILE, hint=hint))
+    elif info.jtype is None or not _valid_jtype(info.jtype):
+        loc = info.jtype_loc
+        shown = "empty" if loc is None or loc.value is None else repr(loc.value)[:80]
+        f.append(
+            finding(
+                "HUB106",
+                f"`jtype` must be a Python class name, but it is {shown}",
+                file=CONFIG_FILE,
+                line=loc.line if loc else None,
+                col=loc.col if loc else None,
+            )
+        )
+    else:
+        out.jtype = info.jtype
+    metas = info.keys.get("metas")
+    if metas is not None and not isinstance(metas.value, dict):
+        f.append(
+            finding(
+                "HUB116",
+                "`metas` must be a mapping",
+                file=CONFIG_FILE,
+                line=metas.line,
+                col=metas.col,
+            )
+        )
+    for key, loc in info.keys.items():
+        if key not in KNOWN_TOP_LEVEL_KEYS:
+            f.append(
+                finding(
+                    "HUB114",
+                    f"unknown top-level key {key!r} in {CONFIG_FILE}",
+                    file=CONFIG_FILE,
+                    line=loc.line,
+                    col=loc.col,
+                )
+            )
+    name_loc = info.metas_name_loc
+    if name_loc is not None and info.metas_name is None:
+        f.append(
+            finding(
+                "HUB112",
+                "`metas.name` must be a non-empty string",
+                file=CONFIG_FILE,
+                line=name_loc.line,
+                col=name_loc.col,
+            )
+        )
+    elif (
+        info.metas_name is not None
+        and name_loc is not None
+        and not rules.EXECUTOR_NAME.match(info.metas_name)
+    ):
+        f.append(
+            finding(
+                "HUB112",
+                f"`metas.name` {info.metas_name!r} is not a valid executor name",
+                file=CONFIG_FILE,
+                line=name_loc.line,
+                col=name_loc.col,
+            )
+        )
+    _modules(folder, info, bundled, out)
+
+
+def _modules(
+    folder: Path, info: ConfigInfo, bundled: Collection[str] | None, out: ConfigResult
+) -> None:
+    f = out.findings
+    if info.py_modules_where is None:
+        line = info.jtype_loc.line if info.jtype_loc else None
+        f.append(
+            finding(
+                "HUB111",
+                f"{CONFIG_FILE} lists no py_modules, so the Hub cannot find the executor's code",
+                file=CONFIG_FILE,
+                line=line,
+            )
+        )
+        return
+    existing: list[str] = []
+    for entry, loc in zip(info.py_modules, info.py_module_locs, strict=True):
+        rel = normalize_module_path(entry)
+        if rel is None:
+            f.append(
+                finding(
+                    "HUB109",
+                    f"py_modules entry {entry!r} is outside the folder",
+                    file=CONFIG_FILE,
+                    line=loc.line,
+                    col=loc.col,
+                )
+            )
+        elif not (folder / rel).is_file():
+            what = "is a folder, not a file" if (folder / rel).is_dir() else "does not exist"
+            f.append(
+                finding(
+                    "HUB110",
+                    f"py_modules entry {entry!r} {what}",
+                    file=CONFIG_FILE,
+                    line=loc.line,
+                    col=loc.col,
+                )
+            )
+        elif bundled is not None and rel not in bundled:
+            f.append(
+                finding(
+                    "HUB110",
+                    f"py_modules entry {entry!r} is excluded from the bundle by the ignore rules",
+                    file=CONFIG_FILE,
+                    line=loc.line,
+                    col=loc.col,
+                    hint="remove the pattern that excludes it from .gitignore/.dockerignore",
+                )
+            )
+        else:
+            existing.append(rel)
+    if out.jtype is None or not existing:
+        return
+    cls, problems = find_jtype_class(folder, existing, out.jtype)
+    f += problems
+    if cls is None:
+        if not any(p.code == "HUB202" for p in problems):
+            jloc = info.jtype_loc
+            f.append(
+                finding(
+                    "HUB201",
+                    f"class {out.jtype} (the jtype) is not defined in py_modules "
+                    f"({', '.join(existing)}) or in the modules they import",
+                    file=CONFIG_FILE,
+                    line=jloc.line if jloc else None,
+                    col=jloc.col if jloc else None,
+                )
+            )
+        return
+    f += _class_findings(cls)
+
+
+def _without_config(folder: Path, out: ConfigResult) -> None:
+    f = out.findings
+    if (folder / "config.yaml").is_file():
+        f.append(
+            finding(
+                "HUB118",
+                "config.yaml is ignored: the Hub reads only config.yml",
+                file="config.yaml",
+            )
+        )
+    classes, problems, files = discover(folder)
+    f += problems
+    if not classes:
+        if not problems:
+            f.append(
+                finding(
+                    "HUB100",
+                    "no config.yml and no Executor class in root *.py or executor/*.py",
+                )
+            )
+        return
+    if len(classes) > 1:
+        listed = ", ".join(f"{c.name} ({c.file}:{c.line})" for c in classes)
+        f.append(
+            finding(
+                "HUB101",
+                f"no config.yml and several Executor classes: {listed}; the Hub accepts one",
+            )
+        )
+        return
+    cls = classes[0]
+    out.jtype = cls.name
+    f.append(
+        finding(
+            "HUB102",
+            f"no config.yml: the Hub generates one with `jtype: {cls.name}` from {cls.file}",
+            file=cls.file,
+            line=cls.line,
+            hint="add config.yml to set metas.name, arguments (`with:`) and py_modules yourself",
+        )
+    )
+    f += _class_findings(cls)
+    try:
+        module_import_order(folder, files)
+    except DependencyCycle as exc:
+        f.append(finding("HUB205", exc.message, file=exc.cycle[0]))
+
+
+def _name(folder: Path, info: ConfigInfo, explicit: str | None, out: ConfigResult) -> None:
+    m_name, m_loc, m_problems = manifest_name(folder)
+    out.findings.extend(m_problems)
+    if m_loc is not None and (m_name is None or not rules.EXECUTOR_NAME.match(m_name)):
+        shown = repr(m_name) if m_name else "empty"
+        out.findings.append(
+            finding(
+                "HUB112",
+                f"`name` in {MANIFEST_FILE} is not a valid executor name: {shown}",
+                file=MANIFEST_FILE,
+                line=m_loc.line,
+                col=m_loc.col,
+            )
+        )
+        m_name = None
+    if explicit is not None:
+        out.name = explicit
+        if not rules.EXECUTOR_NAME.match(explicit):
+            out.findings.append(
+                finding("HUB112", f"--name {explicit!r} is not a valid executor name")
+            )
+        return
+    if info.metas_name is not None:
+        out.name = info.metas_name
+        return
+    if m_name is not None:
+        out.name, source = m_name, f"`name` from {MANIFEST_FILE}"
+    elif out.jtype is not None:
+        out.name, source = out.jtype, "the jtype"
+    else:
+        return
+    out.findings.append(
+        finding(
+            "HUB113",
+            f"metas.name is not set: a push uses the name {out.name!r} ({source})",
+            file=CONFIG_FILE if info.exists else None,
+            hint="set `metas.name` in config.yml or pass --name to choose the name",
+        )
+    )
+
+
+def check_config_and_python(
+    folder: Path, *, name: str | None = None, bundled: Collection[str] | None = None
+) -> ConfigResult:
+    """config (HUB1xx) and python (HUB2xx) findings, plus the jtype and the push name."""
+    out = ConfigResult()
+    info = load_config(folder)
+    if info.exists:
+        _with_config(folder, info, bundled, out)
+    else:
+        _without_config(folder, out)
+    _name(folder, info, name, out)
+    return out

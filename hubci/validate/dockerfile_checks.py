@@ -1,0 +1,92 @@
+"""Dockerfile checks: the file the Hub will build exists, lies in the folder, parses, has FROM."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from pathlib import Path
+
+from hubci.dockerfile import DockerfileSyntaxError, parse_dockerfile
+from hubci.validate.codes import finding
+from hubci.validate.findings import Finding
+
+DEFAULT_DOCKERFILE = "Dockerfile"
+
+
+def resolve_dockerfile(folder: Path, given: str) -> tuple[str | None, Finding | None]:
+    """``--dockerfile`` -> its path relative to ``folder`` (POSIX), or a finding.
+
+    A relative path is taken relative to the executor folder; when no such file exists there,
+    relative to the current directory (``--dockerfile my-exec/Dockerfile.gpu``).
+    """
+    raw = Path(given).expanduser()
+    candidates = [raw] if raw.is_absolute() else [folder / raw, Path.cwd() / raw]
+    target = next((c for c in candidates if c.exists()), None)
+    if target is None:
+        return None, finding("HUB501", f"--dockerfile {given!r} does not exist")
+    root = Path(os.path.realpath(folder))
+    real = Path(os.path.realpath(target))
+    if real != root and root not in real.parents:
+        return None, finding(
+            "HUB502", f"--dockerfile {given!r} is not inside the executor folder {folder}"
+        )
+    if not real.is_file():
+        return None, finding("HUB501", f"--dockerfile {given!r} is not a file")
+    # keep the name as written inside the folder (a link inside the folder stays a link)
+    lexical = Path(os.path.normpath(target.absolute()))
+    base = Path(os.path.normpath(folder.absolute()))
+    rel = lexical.relative_to(base) if base in lexical.parents else real.relative_to(root)
+    return rel.as_posix(), None
+
+
+def check_dockerfile(
+    folder: Path, dockerfile: str | None, bundled: Collection[str] | None = None
+) -> list[Finding]:
+    """Findings for the Dockerfile a push would build. ``bundled``: relpaths in the bundle."""
+    if dockerfile is not None:
+        rel, problem = resolve_dockerfile(folder, dockerfile)
+        if problem is not None or rel is None:
+            return [problem] if problem is not None else []
+    else:
+        rel = DEFAULT_DOCKERFILE
+        if not (folder / rel).is_file():
+            return [
+                finding(
+                    "HUB505",
+                    "no Dockerfile: the Hub generates one (jinaai/jina base image, "
+                    "pip install -r requirements.txt)",
+                )
+            ]
+    out: list[Finding] = []
+    if bundled is not None and rel not in bundled:
+        out.append(
+            finding(
+                "HUB506",
+                f"{rel} is excluded from the bundle by the ignore rules, so the Hub cannot "
+                "build it",
+                file=rel,
+            )
+        )
+    try:
+        text = (folder / rel).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [*out, finding("HUB507", f"{rel} is not UTF-8 text", file=rel)]
+    except OSError as exc:
+        return [*out, finding("HUB507", f"{rel} cannot be read: {exc.strerror}", file=rel)]
+    try:
+        instructions = parse_dockerfile(text)
+    except DockerfileSyntaxError as exc:
+        return [*out, finding("HUB504", f"{rel}: {exc.reason}", file=rel, line=exc.line)]
+    first = next((i for i in instructions if i.keyword != "ARG"), None)
+    if first is None:
+        out.append(finding("HUB503", f"{rel} has no FROM instruction", file=rel))
+    elif first.keyword != "FROM":
+        out.append(
+            finding(
+                "HUB503",
+                f"{rel} must start with FROM (only ARG may come before it), not {first.keyword}",
+                file=rel,
+                line=first.line,
+            )
+        )
+    return out
