@@ -180,6 +180,9 @@ class GitHubReporter:
     def upsert_pr_comment(self, body: str, *, key: str | None = None) -> bool:
         """Edit hubci's comment on the pull request, or create it; never a second one.
 
+        The comment is the oldest one whose body starts with the marker; later ones (left by
+        two runs racing to create it) are deleted.
+
         ``body`` is markdown; the hidden marker and a footer naming the commit are added here.
         ``key`` separates comments of jobs that report on the same PR (a matrix over executors);
         leave it None for the single comment ``<!-- hubci:push -->``.
@@ -190,36 +193,32 @@ class GitHubReporter:
         marker = COMMENT_MARKER if key is None else f"<!-- hubci:push key={_clean_key(key)} -->"
         text = self._compose(marker, body)
 
-        def find() -> tuple[Any, dict[str, Any] | None]:
+        def find() -> tuple[Any, list[dict[str, Any]]]:
             if self._issue is None:
                 self._issue = self._repository().issue(number)
-            issue = self._issue
-            pages = GitHubIterator(-1, issue.comments_url, dict, self._gh.session)
-            for comment in pages:
-                if str(comment.get("body") or "").lstrip().startswith(marker):
-                    return issue, comment
-            return issue, None
+            pages = GitHubIterator(-1, self._issue.comments_url, dict, self._gh.session)
+            mine = [c for c in pages if str(c.get("body") or "").lstrip().startswith(marker)]
+            return self._issue, mine
 
-        found = self._attempt("comment", f"comment on pull request #{number}", find, retry=True)
+        what = f"comment on pull request #{number}"
+        found = self._attempt("comment", what, find, retry=True)
         if found is False:
             return False
-        issue, existing = found
-        if existing is None:
+        issue, mine = found
+        if not mine:
             return self._attempt(
                 "comment",
-                f"comment on pull request #{number}",
+                what,
                 lambda: issue.create_comment(text) is not None,
                 retry=False,  # a retried POST could leave two comments behind
             )
-        if existing.get("body") == text:
+        keep, *extra = (IssueComment(c, self._gh.session) for c in mine)
+        # Two runs racing on the first comment can both create one: keep the oldest.
+        for duplicate in extra:
+            self._attempt("comment", f"duplicate {what}", duplicate.delete, retry=True)
+        if mine[0].get("body") == text:
             return True
-        comment = IssueComment(existing, self._gh.session)
-        return self._attempt(
-            "comment",
-            f"comment on pull request #{number}",
-            lambda: bool(comment.edit(text)),
-            retry=True,
-        )
+        return self._attempt("comment", what, lambda: bool(keep.edit(text)), retry=True)
 
     def _compose(self, marker: str, body: str) -> str:
         footer = f"\n\n<sub>hubci · commit {self.context.sha[:7]}"

@@ -235,6 +235,8 @@ class GitHubFake:
         if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
             if method == "GET":
                 return self._get_comment(int(m[1]))
+            if method == "DELETE":
+                return self._delete_comment(int(m[1]))
             return self._patch_comment(int(m[1]), body) if method == "PATCH" else _not_allowed()
         if m := re.fullmatch(r"/pulls/(\d+)", rest):
             pull = self._issue_json(int(m[1]), "pull_request")
@@ -373,6 +375,14 @@ class GitHubFake:
         comment.update(body=body, body_text=body, body_html=f"<p>{body}</p>")
         return 200, copy.deepcopy(comment), {}
 
+    def _delete_comment(self, cid: int) -> tuple[int, Any, dict[str, str]]:
+        for items in self.comments.values():
+            for index, comment in enumerate(items):
+                if comment["id"] == cid:
+                    del items[index]
+                    return 204, None, {}
+        return _error(404, "Not Found")
+
     def _get_release(self, tag: str) -> tuple[int, Any, dict[str, str]]:
         if tag not in self.release_tags:
             return _error(404, "Not Found")
@@ -428,7 +438,7 @@ def _handler_for(fake: GitHubFake) -> type[BaseHTTPRequestHandler]:
                 host=self.headers.get("Host", ""),
             )
             status, payload, headers = fake._handle(request)
-            data = json.dumps(payload).encode()
+            data = b"" if status == 204 else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))

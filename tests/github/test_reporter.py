@@ -175,11 +175,29 @@ def test_marker_found_on_page_two_is_edited_not_duplicated(
     assert reporter.warnings == []
 
     pages = fake.calls("GET", f"/repos/octo-org/executors/issues/{PR}/comments")
-    assert [p.query.get("page", ["1"])[0] for p in pages] == ["1", "2"]  # stopped once found
+    assert [p.query.get("page", ["1"])[0] for p in pages] == ["1", "2", "3"]
     assert fake.calls("POST", "/repos/*/issues/*/comments") == []
     patches = fake.calls("PATCH", "/repos/octo-org/executors/issues/comments/*")
     assert [p.path.rsplit("/", 1)[1] for p in patches] == [str(mine)]
     assert "new result" in _comment_bodies(fake)[3]
+
+
+def test_duplicates_from_racing_runs_are_removed(fake: GitHubFake, make_reporter: Reporter) -> None:
+    fake.page_size = 2
+    fake.add_comment(PR, "LGTM", user="reviewer")
+    oldest = fake.add_comment(PR, f"{COMMENT_MARKER}\nrun A", user="github-actions[bot]")
+    newer = fake.add_comment(PR, f"{COMMENT_MARKER}\nrun B", user="github-actions[bot]")
+    reporter = make_reporter()
+    assert reporter.upsert_pr_comment("run C")
+    deletes = fake.calls("DELETE", "/repos/octo-org/executors/issues/comments/*")
+    assert [d.path.rsplit("/", 1)[1] for d in deletes] == [str(newer)]
+    patches = fake.calls("PATCH", "/repos/octo-org/executors/issues/comments/*")
+    assert [p.path.rsplit("/", 1)[1] for p in patches] == [str(oldest)]
+    bodies = _comment_bodies(fake)
+    assert len(bodies) == 2
+    assert bodies[0] == "LGTM"
+    assert "run C" in bodies[1]
+    assert reporter.warnings == []
 
 
 def test_unchanged_comment_is_not_rewritten(fake: GitHubFake, make_reporter: Reporter) -> None:
