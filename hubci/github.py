@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import github3
 from github3 import exceptions as gh_exc
@@ -32,7 +32,7 @@ from tenacity import (
 
 from hubci.secret import Secret
 
-#: Pinned so that github3.py 4.x can read every response (see docs/github.md).
+#: github3.py 4.x requires response fields that newer REST API versions drop: pin the version.
 API_VERSION = "2022-11-28"
 #: The hidden first line that identifies hubci's sticky comment on a pull request.
 COMMENT_MARKER = "<!-- hubci:push -->"
@@ -42,10 +42,10 @@ MAX_STATUS_DESCRIPTION = 140
 MAX_COMMENT_CHARS = 65536
 
 State = Literal["pending", "success", "failure", "error"]
-STATES: frozenset[str] = frozenset({"pending", "success", "failure", "error"})
+STATES: frozenset[str] = frozenset(get_args(State))
 
 _T = TypeVar("_T")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _PR_REF = re.compile(r"^refs/pull/(\d+)/")
 
 # What each kind of call needs, named the way a workflow's `permissions:` block spells it.
@@ -80,7 +80,7 @@ class GitHubContext:
         """
         repository = env.get("GITHUB_REPOSITORY", "").strip()
         token = token.strip()
-        if not token or not _REPOSITORY.match(repository):
+        if not token or not _REPOSITORY.fullmatch(repository):
             return None
         pull = _pull_request(_event_payload(env.get("GITHUB_EVENT_PATH", "")))
         sha = str(pull.get("head_sha") or env.get("GITHUB_SHA", "")).strip()
