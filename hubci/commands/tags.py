@@ -1,0 +1,52 @@
+"""``hubci tags``: the Hub tags this event would push, from metadata-action style rules."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from hubci.ghactions import annotation, is_github_actions
+from hubci.tags.options import TagOptions, tag_rule_options
+
+
+@click.command("tags")
+@tag_rule_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one tag per line (protected tags last); json: version, tags, context.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="With text: show the rule that produced each tag next to it.",
+)
+def tags(output_format: str, explain: bool, **kwargs: str | None) -> None:
+    """Compute the Hub tags for the current event or git checkout.
+
+    \b
+    Examples:
+      hubci tags --tags $'type=semver,pattern={{version}}\\ntype=semver,pattern={{major}}'
+      hubci tags --ref refs/tags/v1.4.2 --protected-tags 'type=semver,pattern={{version}}'
+    """
+    options = TagOptions.pop_from(dict(kwargs))
+    env = dict(os.environ)
+    context, plan = options.resolve(env=env, cwd=Path.cwd())
+    in_actions = is_github_actions(env)
+    for warning in (*context.warnings, *plan.warnings):
+        if in_actions:
+            click.echo(annotation("warning", warning), err=True)
+        else:
+            click.echo(f"hubci: warning: {warning}", err=True)
+    if output_format == "json":
+        document = {**plan.as_dict(), "context": context.as_dict()}
+        click.echo(json.dumps(document, indent=2))
+        return
+    for line in plan.describe() if explain else plan.all_tags:
+        click.echo(line)
