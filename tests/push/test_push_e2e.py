@@ -1,0 +1,123 @@
+"""``hubci push`` end to end against the local Hub on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hubci.server.embedded import HubHandle
+from tests.push.conftest import TOKEN, USER, Cli
+
+
+def _hub_args(hub: HubHandle) -> list[str]:
+    return ["--hub-url", hub.url, "--token", TOKEN]
+
+
+def test_push_succeeds_with_a_clear_result(cli: Cli, hub: HubHandle, executor: Path) -> None:
+    run = cli("push", str(executor), *_hub_args(hub), "-t", "v1", "-t", "latest")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0].startswith(f"succeeded: {USER}/HelloExecutor (")
+    assert "  use:        jinaai://alice/HelloExecutor:v1" in lines
+    assert "upload 100%" in run.err
+
+
+def test_push_json_result(cli: Cli, hub: HubHandle, executor: Path) -> None:
+    run = cli(
+        "push", str(executor), *_hub_args(hub), "--format", "json", "--platform", "linux/arm64"
+    )
+    assert run.code == 0, run.err
+    data = json.loads(run.out)
+    assert set(data) == {"status", "task_id", "executor", "bundle", "duration_s", "error"}
+    assert data["status"] == "succeeded"
+    assert data["error"] is None
+    assert isinstance(data["task_id"], str)
+    assert data["executor"]["owner"] == USER
+    assert data["executor"]["name"] == "HelloExecutor"
+    assert data["executor"]["platforms"] == ["linux/arm64"]
+    assert data["executor"]["docker_uri"] == "jinaai+docker://alice/HelloExecutor:latest"
+    assert set(data["bundle"]) == {"md5", "size", "files"}
+    again = json.loads(cli("push", str(executor), *_hub_args(hub), "--format", "json").out)
+    assert again["bundle"] == data["bundle"]  # deterministic bundle, same md5
+
+
+def test_failed_build_exits_1(cli: Cli, hub: HubHandle, executor: Path) -> None:
+    hub.add_fault("fail-build:linux/arm64")
+    run = cli("push", str(executor), *_hub_args(hub), "--platform", "linux/arm64")
+    assert run.code == 1
+    assert run.out.startswith("failed: the build failed: ")
+
+
+def test_validation_errors_stop_before_any_network_call(cli: Cli, executor: Path) -> None:
+    (executor / "config.yml").write_text(
+        "jtype: Missing\nmetas:\n  name: X\n  py_modules: [nope.py]\n"
+    )
+    run = cli("push", str(executor), "--hub-url", "http://127.0.0.1:9", "--token", TOKEN)
+    assert run.code == 2
+    assert "validation error(s)" in run.err
+    assert "nothing was sent" in run.err
+
+
+def test_dry_run_needs_no_network(cli: Cli, executor: Path) -> None:
+    run = cli(
+        "push", str(executor), "--hub-url", "http://127.0.0.1:9", "--dry-run", "--verbose",
+        "-t", "v2", "--build-env", "SOME_KEY=dry-run-value", "--private",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert "dry run: nothing is sent" in run.out
+    assert "http://127.0.0.1:9" in run.out
+    assert "v2 (--tag)" in run.out
+    assert "SOME_KEY" in run.out
+    assert "dry-run-value" not in run.out + run.err
+    assert "config.yml" in run.out  # --verbose lists the files
+    data = json.loads(
+        cli("push", str(executor), "--hub-url", "http://127.0.0.1:9", "--dry-run",
+            "--format", "json").out
+    )  # fmt: skip
+    assert data["status"] == "dry-run"
+    assert data["bundle"]["files"] >= 3
+
+
+def test_bad_token_is_a_hub_error(cli: Cli, hub: HubHandle, executor: Path) -> None:
+    run = cli("push", str(executor), "--hub-url", hub.url, "--token", "wrong-token-123")
+    assert run.code == 3
+    assert "refused the token" in run.err
+    assert "wrong-token-123" not in run.err
+    assert run.err.count("\n") >= 1
+    assert "Traceback" not in run.err
+
+
+def test_unreachable_hub_is_exit_3_after_retries(cli: Cli, executor: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import hubci.hub.retry as retry
+
+    monkeypatch.setattr(retry.RetryPolicy, "__init__", _instant_policy_init(retry.RetryPolicy))
+    run = cli("push", str(executor), "--hub-url", "http://127.0.0.1:9", "--token", TOKEN)
+    assert run.code == 3
+    assert "connection refused from user.identity.whoami" in run.err
+    assert "attempt 5/5" in run.err
+
+
+def _instant_policy_init(cls):  # type: ignore[no-untyped-def]
+    original = cls.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("sleep", lambda _s: None)
+        original(self, *args, **kwargs)
+
+    return init
+
+
+def test_no_wait_returns_the_task_and_status_follows_it(
+    cli: Cli, hub: HubHandle, executor: Path
+) -> None:
+    run = cli("push", str(executor), *_hub_args(hub), "--no-wait", "--format", "json")
+    assert run.code == 0, run.err
+    data = json.loads(run.out)
+    assert data["status"] == "submitted"
+    task = data["task_id"]
+    status = cli("status", "--id", task, *_hub_args(hub), "--replay", "--format", "json")
+    assert status.code == 0, status.err
+    assert json.loads(status.out)["status"] == "succeeded"
+    newest = cli("status", str(executor), *_hub_args(hub))
+    assert newest.code == 0, newest.err
+    assert f"following task {task}" in newest.err
