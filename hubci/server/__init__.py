@@ -1,0 +1,6 @@
+"""The local Executor Hub: an ASGI app that speaks the Hubble protocol (hub-protocol.md).
+
+Public entry points: :func:`hubci.server.embedded.embedded_hub` (in-process, on a background
+thread) and ``hubci hub serve`` (:mod:`hubci.commands.hub`). Everything here is imported lazily by
+those two, so ``hubci validate`` never loads starlette or uvicorn.
+"""

@@ -1,0 +1,416 @@
+"""The ASGI app: the Hubble endpoints under ``/v2/rpc/`` (hub-protocol.md §0-§8).
+
+``Hub`` owns the store, the workers and the faults; ``Hub.asgi()`` is the Starlette app that
+uvicorn serves. Errors before a stream are JSON envelopes with a ``readableMessage``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hubci.server import auth
+from hubci.server.builders import get_builder
+from hubci.server.config import HubConfig, prepare_data_dir
+from hubci.server.faults import Faults
+from hubci.server.pushreq import PushFields, Rejection, parse_push
+from hubci.server.rpc import Reads
+from hubci.server.store import ExecutorRow, NewTask, Store, TagProtected
+from hubci.server.streams import Bell, push_stream, status_stream
+from hubci.server.tasks import Workers
+from hubci.server.upload import (
+    BadBody,
+    BodyTooLarge,
+    ResetNow,
+    content_type,
+    read_fields,
+    read_form,
+)
+
+log = logging.getLogger("hubci.server")
+
+NDJSON = "application/x-ndjson"
+_STATUS_MESSAGES = {
+    40001: "bad request",
+    40003: "data stream broken",
+    40004: "unexpected MIME type",
+    40102: "authentication failed",
+    40103: "AuthenticationRequiredError",
+    40301: "operation not allowed",
+    40402: "RPC method not found",
+    40403: "requested entity not found",
+    40501: "method not allowed",
+    41301: "file too large",
+    41302: "maximum upload size reached",
+}
+
+
+def error(code: int, status: int, readable: str, headers: dict[str, str] | None = None) -> Response:
+    body = Rejection(code, status, readable, message=_STATUS_MESSAGES.get(status)).body()
+    return JSONResponse(body, status_code=code, headers=headers)
+
+
+def unauthorized() -> Response:
+    return error(
+        401,
+        40103,
+        "Authentication required: log in (JINA_AUTH_TOKEN or `jina auth login`) with a token "
+        "this Hub knows",
+    )
+
+
+def fault_response(code: int, what: str) -> Response:
+    headers = {"Retry-After": "1"} if code in (429, 503) else None
+    return error(code, code * 100 + 1, f"the local Hub answered {code} ({what} fault)", headers)
+
+
+class CollapseSlashes:
+    """``JINA_HUBBLE_REGISTRY`` with a trailing slash makes ``//v2/rpc/…``: accept it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            path = re.sub("/{2,}", "/", scope["path"])
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
+def _abort_connection(request: Request) -> None:
+    """Drop the TCP connection now (the ``upload-reset`` fault), like a crashed proxy would."""
+    cycle = getattr(request.receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        msg = "upload-reset: cannot reach the connection to drop it"
+        raise RuntimeError(msg)
+    transport.abort()
+
+
+class Hub:
+    """One local Hub: state, workers, faults and the ASGI app that serves them."""
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.data_dir = prepare_data_dir(config.data_dir)
+        self.faults = Faults(list(config.faults))
+        self.store = Store(self.data_dir / "hub.db")
+        self.store.set_users(config.users)
+        self.bell = Bell()
+        options: dict[str, Any] = dict(config.builder_options)
+        if config.builder == "check":
+            options.setdefault("build_seconds", config.build_seconds)
+        self.workers = Workers(
+            self.store, self.bell, config, self.faults, get_builder(config.builder, **options)
+        )
+        self.reads = Reads(self.store)
+        self.recovered = self.workers.recover()
+
+    def close(self) -> None:
+        self.workers.shutdown()
+        self.bell.ring()
+        self.store.close()
+
+    def stopping(self) -> bool:
+        return self.workers.stopping.is_set()
+
+    def asgi(self) -> ASGIApp:
+        routes = [
+            Route("/v2/rpc/{method}", self.rpc, methods=["POST"]),
+            Route("/v2/.well-known/jwks.json", self.jwks, methods=["GET"]),
+            Route("/v2/executor/download/{build_id}", self.download, methods=["GET"]),
+        ]
+        app = Starlette(routes=routes)
+        app.add_exception_handler(405, self._not_allowed)
+        return CollapseSlashes(app)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    async def _not_allowed(self, request: Request, _exc: Exception) -> Response:
+        return error(405, 40501, f"{request.method} is not allowed here; use POST")
+
+    def user(self, request: Request) -> str | None:
+        return self.store.authenticate(auth.token_from_header(request.headers.get("authorization")))
+
+    async def _drain(self, request: Request) -> None:
+        """Read and drop a body we answer early, so the client sees the answer, not a reset."""
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > self.config.max_upload_bytes:
+                return
+
+    async def jwks(self, _request: Request) -> Response:
+        return JSONResponse({"keys": []})
+
+    async def rpc(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        handler = {
+            "user.identity.whoami": self.whoami,
+            "executor.push": self.push,
+            "executor.update": self.update,
+            "executor.listAsyncTasks": self.list_tasks,
+            "executor.queryProgress": self.query_progress,
+            "executor.getPackage": self.get_package,
+        }.get(method)
+        if handler is None:
+            await self._drain(request)
+            return error(404, 40402, f"RPC method {method[:80]!r} not found on this Hub")
+        return await handler(request)
+
+    # -- endpoints -----------------------------------------------------------------------
+
+    async def whoami(self, request: Request) -> Response:
+        await self._drain(request)
+        code = self.faults.whoami_status()
+        if code is not None:
+            return fault_response(code, "whoami-status")
+        user = self.user(request)
+        if user is None:
+            return unauthorized()
+        data = {"_id": user, "name": user, "nickname": user}
+        return JSONResponse({"code": 200, "status": 20000, "message": "success", "data": data})
+
+    async def push(self, request: Request) -> Response:
+        return await self._upload(request, update=False)
+
+    async def update(self, request: Request) -> Response:
+        return await self._upload(request, update=True)
+
+    async def _upload(self, request: Request, *, update: bool) -> Response:
+        code = self.faults.upload_status()
+        if code is not None:
+            await self._drain(request)
+            return fault_response(code, "upload-status")
+        user = self.user(request)
+        if user is None:
+            await self._drain(request)
+            return unauthorized()
+        kind, params = content_type(request.headers.get("content-type"))
+        boundary = params.get(b"boundary")
+        if kind != "multipart/form-data" or not boundary:
+            await self._drain(request)
+            return error(415, 40004, "Send the executor as multipart/form-data with a file part")
+        limit = self.config.max_upload_bytes
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return error(
+                413, 41301, f"The upload is {int(length)} bytes; this Hub accepts {limit} at most"
+            )
+        reset_after = None
+        if self.faults.upload_reset():
+            reset_after = max(1, int(length) // 2) if length and length.isdigit() else 1
+        try:
+            form = await read_form(
+                request.stream(),
+                boundary,
+                self.data_dir / "work",
+                max_bytes=limit,
+                reset_after=reset_after,
+                on_reset=lambda: _abort_connection(request),
+            )
+        except ResetNow:
+            await asyncio.sleep(0)
+            return Response(status_code=500)
+        except BodyTooLarge:
+            return error(413, 41302, f"The upload is larger than {limit} bytes, this Hub's limit")
+        except BadBody as exc:
+            return error(400, 40001, f"Bad upload: {exc}")
+        try:
+            return self._accept(request, user, form.fields, form.file, form.file_md5, update)
+        except Rejection as exc:
+            return JSONResponse(exc.body(), status_code=exc.code)
+        finally:
+            form.discard()
+
+    def _accept(
+        self,
+        request: Request,
+        user: str,
+        fields: dict[str, str],
+        file: Path | None,
+        md5: str | None,
+        update: bool,
+    ) -> Response:
+        arch = request.headers.get("jinameta-architecture")
+        push = parse_push(fields, update=update, architecture=arch)
+        if file is None:
+            raise Rejection(400, 40001, "Missing the file part: upload the executor zip as `file`")
+        if md5 != push.md5sum:
+            raise Rejection(400, 40003, "md5sum does not match the uploaded file; upload again")
+        executor, secret_hash = self._target(user, push, update)
+        visibility = "public" if push.public else "private" if push.private else None
+        new = NewTask(
+            owner=user,
+            name=executor.name if executor else push.ident,
+            executor_id=executor.id if executor else None,
+            visibility=visibility,
+            tags=push.tags,
+            protected_tags=push.protected,
+            trace_id=request.headers.get("jinameta-session-id", "")[:64],
+            data=self._task_data(request, push),
+            build_env=push.build_env,
+            set_secret_hash=secret_hash,
+        )
+        try:
+            task, row = self.store.create_task(new)
+        except TagProtected as exc:
+            msg = f"tag `{exc.tag}` is protected and already exists"
+            raise Rejection(403, 40301, msg, message="operation not allowed") from exc
+        file.replace(self.data_dir / task.data["uploadedZipFile"])
+        self.store.append(task.id, "report", {"status": "pending"})
+        self.store.append(task.id, "push", {"type": "init", "subject": "createExecutor"})
+        self.workers.submit(task)
+        log.info(
+            "%s accepted: %s/%s task %s tags %s platforms %s",
+            "update" if update else "push",
+            row.owner,
+            row.name,
+            task.id,
+            ",".join([*push.tags, *push.protected]),
+            ",".join(push.platforms),
+        )
+        extra = {"secret": push.secret} if update and push.secret else None
+        lines = push_stream(
+            self.store,
+            self.bell,
+            task.id,
+            verbose=push.verbose,
+            cut_after=self._cut("push"),
+            stopping=self.stopping,
+            complete_extra=extra,
+        )
+        return StreamingResponse(lines, status_code=201, media_type=NDJSON)
+
+    def _cut(self, stream: str) -> int | None:
+        cut = self.faults.stream_cut(stream)
+        if cut is not None:
+            log.warning("fault fired: stream-cut:%d (%s stream)", cut, stream)
+        return cut
+
+    def _target(
+        self, user: str, push: PushFields, update: bool
+    ) -> tuple[ExecutorRow | None, str | None]:
+        """The executor a push/update goes to (None: create), and a secret hash to set."""
+        if not update:
+            return self.store.executor_by_name(user, push.ident), None
+        executor = self.reads.resolve(push.ident, user)
+        if executor is None or (executor.owner != user and executor.visibility == "private"):
+            msg = f"Executor {push.ident!r} not found; push it first (without --force-update)"
+            raise Rejection(404, 40403, msg)
+        if executor.owner != user:
+            msg = (
+                f"Executor {push.ident!r} belongs to {executor.owner}; you can push only into "
+                "your own namespace"
+            )
+            raise Rejection(403, 40301, msg)
+        secret = push.secret or ""
+        if executor.secret_hash is None:
+            return executor, auth.hash_token(secret)
+        if not auth.token_matches(secret, executor.secret_hash):
+            msg = f"The secret does not match executor {push.ident!r}"
+            raise Rejection(403, 40102, msg, message="authentication failed")
+        return executor, None
+
+    @staticmethod
+    def _task_data(request: Request, push: PushFields) -> dict[str, Any]:
+        meta = {
+            k[len("jinameta-") :]: v[:200]
+            for k, v in request.headers.items()
+            if k.startswith("jinameta-")
+        }
+        env = {
+            k[len("jina_") :]: v[:200] for k, v in request.headers.items() if k.startswith("jina_")
+        }
+        client = request.client.host if request.client else None
+        return {
+            "md5sum": push.md5sum,
+            "normalizedZipFile": None,
+            "jinaEnv": {"meta": meta, "env": env, "clientIp": client},
+            "buildParams": {
+                "noCache": push.no_cache,
+                "buildArgs": {"ARG_BUILD_DATE": request.headers.get("date", "")},
+                "buildSecrets": sorted(push.build_env),
+                "platforms": push.platforms,
+                "dockerfile": push.dockerfile,
+            },
+        }
+
+    async def list_tasks(self, request: Request) -> Response:
+        try:
+            fields = await read_fields(
+                request.stream(), request.headers.get("content-type"), self.data_dir / "work"
+            )
+        except (BadBody, BodyTooLarge) as exc:
+            return error(400, 40001, f"Bad request body: {exc or 'too large'}")
+        user = self.user(request)
+        if user is None:
+            return unauthorized()
+        try:
+            data = self.reads.list_tasks(user, fields)
+        except Rejection as exc:
+            return JSONResponse(exc.body(), status_code=exc.code)
+        return JSONResponse({"code": 200, "status": 20000, "message": "success", "data": data})
+
+    async def query_progress(self, request: Request) -> Response:
+        try:
+            fields = await read_fields(
+                request.stream(), request.headers.get("content-type"), self.data_dir / "work"
+            )
+        except (BadBody, BodyTooLarge) as exc:
+            return error(400, 40001, f"Bad request body: {exc or 'too large'}")
+        user = self.user(request)
+        if user is None:
+            return unauthorized()
+        task_id = str(fields.get("id") or "").strip()
+        task = self.store.task(task_id) if task_id else None
+        if task is None or task.owner != user:
+            return error(404, 40403, f"Task {task_id[:40]!r} not found among your build tasks")
+        replay = str(fields.get("replay", "")).strip().lower() == "true"
+        verbose = str(fields.get("verbose", "")).strip().lower() == "true"
+        lines: AsyncIterator[bytes] = status_stream(
+            self.store,
+            self.bell,
+            task,
+            replay=replay,
+            verbose=verbose,
+            cut_after=self._cut("status"),
+            stopping=self.stopping,
+        )
+        return StreamingResponse(lines, media_type=NDJSON)
+
+    async def get_package(self, request: Request) -> Response:
+        try:
+            fields = await read_fields(
+                request.stream(), request.headers.get("content-type"), self.data_dir / "work"
+            )
+        except (BadBody, BodyTooLarge) as exc:
+            return error(400, 40001, f"Bad request body: {exc or 'too large'}")
+        user = self.user(request)
+        base = str(request.base_url).rstrip("/")
+        try:
+            data = self.reads.package(fields, user, base)
+        except Rejection as exc:
+            return JSONResponse(exc.body(), status_code=exc.code)
+        return JSONResponse({"code": 200, "status": 20000, "message": "success", "data": data})
+
+    async def download(self, request: Request) -> Response:
+        build = self.store.build_by_id(request.path_params["build_id"])
+        executor = self.store.executor_by_id(build.executor_id) if build else None
+        user = self.user(request)
+        if build is None or executor is None or not self.reads.visible(executor, user, None):
+            return error(404, 40403, "No such package")
+        path = self.data_dir / build.bundle
+        if not path.is_file():
+            return error(404, 40403, "The package file is gone from this Hub")
+        return FileResponse(path, media_type="application/zip", filename=f"{executor.id}.zip")

@@ -1,0 +1,67 @@
+"""The builder seam: how the local Hub turns a normalized folder into an image per platform.
+
+``check`` (built in) does everything but run Docker; ``docker`` (``hubci/server/builders/
+docker.py``, class ``DockerBuilder``) builds real images through the Docker Engine API.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from hubci.errors import ConfigError
+from hubci.secret import Secret
+
+BUILDERS = ("check", "docker")
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """One image build for one platform."""
+
+    folder: Path  # the extracted and normalized bundle
+    dockerfile: str  # relative to ``folder``, POSIX
+    platform: str  # e.g. "linux/amd64"
+    build_env: Mapping[str, Secret]  # build args; values never logged or echoed
+    no_cache: bool
+    image: str  # repository, e.g. "jinahub/w7qckiqy"
+    tags: tuple[str, ...]  # e.g. ("v1", "latest")
+    #: set when the Hub stops: the builder should give up soon and return ok=False
+    cancel: threading.Event = field(default_factory=threading.Event)
+    #: fault injection (``fail-build:PLATFORM``): fail with a docker-like error
+    inject_failure: bool = False
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    ok: bool
+    image_id: str | None  # "sha256:<64 hex>" when ok
+    error: str | None  # one line, docker-like, when not ok
+
+
+class Builder(Protocol):
+    def build(self, job: BuildJob, log: Callable[[str], None]) -> BuildOutcome:
+        """Build ``job``; send each console line to ``log`` (no trailing newline)."""
+        ...
+
+
+def get_builder(name: str, **options: Any) -> Builder:
+    """The builder called ``name``; ConfigError when it is unknown or unavailable."""
+    if name == "check":
+        from hubci.server.builders.check import CheckBuilder
+
+        return CheckBuilder(**options)
+    if name == "docker":
+        try:
+            module = importlib.import_module("hubci.server.builders.docker")
+        except ImportError as exc:
+            msg = f"the docker builder is not available: {exc}"
+            raise ConfigError(msg, hint="use --builder check") from exc
+        builder: Builder = module.DockerBuilder(**options)
+        return builder
+    msg = f"unknown builder {name!r}"
+    raise ConfigError(msg, hint=f"use one of: {', '.join(BUILDERS)}")

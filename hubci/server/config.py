@@ -1,0 +1,70 @@
+"""The local Hub's settings, resolved once, and its default data folder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubci import rules
+from hubci.errors import ConfigError
+from hubci.secret import Secret
+
+#: Names a Hub account may have (they are namespaces: ``jinaai://NAME/Executor``).
+USER_NAME_HELP = "letters, digits, '_' and '-', starting with a letter or digit, at most 64"
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder, e.g. ``~/.local/share/hubci/hub`` on Linux."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("hubci", appauthor=False)) / "hub"
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data folder (private: 0o700) and its sub-folders; return it resolved."""
+    path = path.expanduser()
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # mkdir's mode is filtered by the umask and ignored for an existing folder.
+        path.chmod(0o700)
+        for sub in ("bundles", "work"):
+            (path / sub).mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot use {path} as the Hub data folder: {exc.strerror or exc}"
+        raise ConfigError(msg, hint="pass --data-dir with a writable folder") from exc
+    return path.resolve()
+
+
+def parse_user(spec: str) -> tuple[str, Secret]:
+    """Parse ``--user NAME=TOKEN``; raise ConfigError naming the fix."""
+    name, sep, token = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not token:
+        msg = "--user expects NAME=TOKEN"
+        raise ConfigError(msg, hint="e.g. --user alice=$(openssl rand -hex 16)")
+    if not rules.HUB_USER_NAME.fullmatch(name):
+        msg = f"--user: invalid user name {name!r}"
+        raise ConfigError(msg, hint=f"use {USER_NAME_HELP}")
+    if len(token) < 8 or any(ch.isspace() for ch in token):
+        msg = f"--user {name}: the token must be at least 8 characters without spaces"
+        raise ConfigError(msg, hint="generate one with `openssl rand -hex 16`")
+    return name, Secret(token)
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """Everything the app needs; built by ``hub serve`` or ``embedded_hub``."""
+
+    data_dir: Path
+    users: Mapping[str, Secret]
+    builder: str = "check"
+    faults: Sequence[str] = ()
+    #: How long the check builder takes per platform (seconds).
+    build_seconds: float = rules.HUB_DEFAULT_BUILD_SECONDS
+    workers: int = 2
+    max_upload_bytes: int = rules.HUB_MAX_UPLOAD_BYTES
+    max_extract_bytes: int = rules.HUB_MAX_EXTRACT_BYTES
+    max_extract_entries: int = rules.HUB_MAX_EXTRACT_ENTRIES
+    max_compression_ratio: float = rules.HUB_MAX_COMPRESSION_RATIO
+    builder_options: Mapping[str, object] = field(default_factory=dict)

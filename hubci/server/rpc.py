@@ -1,0 +1,151 @@
+"""The read side of the Hub: resolving executor references, visibility, task lists, packages.
+
+A private executor is invisible to everyone but its owner (answered as "not found", never as
+"forbidden", so its existence does not leak); tasks are only ever listed to their owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hubci import rules
+from hubci.server import auth
+from hubci.server.pushreq import Rejection, bad
+from hubci.server.store import ExecutorRow, Store, TaskRow
+
+TOPIC = "executor:buildAndCreateNewCommit"
+MAX_PAGE = 100
+
+
+def task_object(task: TaskRow) -> dict[str, Any]:
+    """An async task as ``listAsyncTasks`` returns it (hub-protocol.md §8)."""
+    obj: dict[str, Any] = {
+        "_id": task.id,
+        "id": task.id,
+        "topic": TOPIC,
+        "status": task.status,
+        "triesLeft": 0,
+        "traceId": task.trace_id,
+        "owner": task.owner,
+        "createdAt": task.created_at,
+        "updatedAt": task.updated_at,
+        "data": task.data,
+    }
+    if task.result is not None:
+        obj["result"] = task.result
+    if task.error is not None:
+        obj["error"] = task.error
+    return obj
+
+
+def _int(value: object, name: str, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        msg = f"Invalid {name}: use a whole number from {low} to {high}"
+        raise bad(msg)
+    return number
+
+
+class Reads:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def visible(self, executor: ExecutorRow, user: str | None, secret: str | None) -> bool:
+        if executor.visibility == "public" or executor.owner == user:
+            return True
+        return bool(
+            secret and executor.secret_hash and auth.token_matches(secret, executor.secret_hash)
+        )
+
+    def resolve(self, ref: str, user: str | None) -> ExecutorRow | None:
+        """``owner/Name``, a UUID8, or a NAME (yours first, else the oldest public one)."""
+        ref = ref.strip().strip("/")
+        if "/" in ref:
+            owner, _, name = ref.partition("/")
+            return self.store.executor_by_name(owner, name.strip("/"))
+        if rules.EXECUTOR_ID.fullmatch(ref):
+            found = self.store.executor_by_id(ref)
+            if found is not None:
+                return found
+        if user is not None:
+            mine = self.store.executor_by_name(user, ref)
+            if mine is not None:
+                return mine
+        public = [e for e in self.store.executors_named(ref) if e.visibility == "public"]
+        return public[0] if public else None
+
+    def list_tasks(self, user: str, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+        ident = str(fields.get("id") or "").strip()
+        sort = str(fields.get("sort") or "-createdAt").strip()
+        if sort not in ("-createdAt", "createdAt"):
+            msg = "Invalid sort: use -createdAt or createdAt"
+            raise bad(msg)
+        size = _int(fields.get("pageSize"), "pageSize", 10, 1, MAX_PAGE)
+        page = _int(fields.get("page"), "page", 1, 1, 1_000_000)
+        if ident:
+            ids = {
+                e.id
+                for e in (
+                    self.store.executor_by_name(user, ident),
+                    self.store.executor_by_id(ident),
+                )
+                if e is not None and e.owner == user
+            }
+        else:
+            ids = set(self.store.executor_ids_of(user))
+        tasks = self.store.tasks_for(
+            user,
+            sorted(ids),
+            newest_first=sort.startswith("-"),
+            limit=size,
+            skip=(page - 1) * size,
+        )
+        return [task_object(t) for t in tasks]
+
+    def package(self, fields: Mapping[str, Any], user: str | None, base: str) -> dict[str, Any]:
+        ref = str(fields.get("id") or "").strip()
+        if not ref:
+            msg = "Missing id: give an executor NAME, UUID8 or owner/Name"
+            raise bad(msg)
+        secret = fields.get("secret")
+        secret = secret if isinstance(secret, str) else None
+        executor = self.resolve(ref, user)
+        if executor is None or not self.visible(executor, user, secret):
+            msg = f"Executor {ref[:80]!r} not found"
+            raise Rejection(404, 40403, msg, message="requested entity not found")
+        tag = fields.get("tag")
+        tag = tag.strip() if isinstance(tag, str) and tag.strip() else None
+        build = self.store.build_for(executor.id, tag)
+        if build is None and tag is None:
+            build = self.store.build_for(executor.id, None)
+        if build is None:
+            what = f"a build tagged {tag!r}" if tag else "a successful build yet"
+            msg = f"Executor {ref[:80]!r} has no {what}"
+            raise Rejection(404, 40403, msg, message="requested entity not found")
+        return {
+            "_id": executor.id,
+            "id": executor.id,
+            "name": executor.name,
+            "visibility": executor.visibility,
+            "owner": {"name": executor.owner},
+            "identifiers": [executor.id, executor.name],
+            "commit": {
+                "_id": build.id,
+                "id": build.id,
+                "tags": build.tags,
+                "platforms": build.platforms,
+                "createdAt": build.created_at,
+                "commitParams": {"buildEnv": dict.fromkeys(build.build_env_keys)},
+            },
+            "package": {
+                "containers": build.images,
+                "download": f"{base}/v2/executor/download/{build.id}",
+                "md5": build.md5,
+            },
+        }

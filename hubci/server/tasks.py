@@ -1,0 +1,290 @@
+"""Build workers: extract → normalize → build per platform → record, independent of any client.
+
+Each step is appended to the task's event log (``Store.append``) and the bell is rung, so push
+streams and ``queryProgress`` followers see it. The terminal state is written before the
+terminal event, so a follower that reads the terminal event finds the task finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from hubci.secret import Secret
+from hubci.server.builders import Builder, BuildJob
+from hubci.server.config import HubConfig
+from hubci.server.faults import Faults
+from hubci.server.store import BuildRow, ExecutorRow, Store, TaskRow, new_object_id, now_iso
+from hubci.server.streams import Bell
+
+log = logging.getLogger("hubci.server")
+
+RESTARTED = "the Hub restarted during the build; push again"
+STOPPED = "the Hub was stopped during the build; push again"
+
+
+class StepFailed(Exception):
+    """Ends the pipeline with one ``error`` line (subject, message, structured payload)."""
+
+    def __init__(self, subject: str, message: str, payload: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.subject = subject
+        self.message = message
+        self.payload = payload
+
+
+def image_object(executor: ExecutorRow, build_id: str | None, tags: list[str]) -> dict[str, Any]:
+    """The executor document the client prints after a push (hub-protocol.md §6)."""
+    commit: dict[str, Any] = {"tags": tags}
+    if build_id is not None:
+        commit = {"_id": build_id, "id": build_id, "tags": tags}
+    return {
+        "_id": executor.id,
+        "id": executor.id,
+        "name": executor.name,
+        "visibility": executor.visibility,
+        "owner": {"name": executor.owner},
+        "ownerUserId": executor.owner,
+        "identifiers": [executor.id, executor.name],
+        "commit": commit,
+    }
+
+
+class Workers:
+    def __init__(
+        self, store: Store, bell: Bell, config: HubConfig, faults: Faults, builder: Builder
+    ) -> None:
+        self.store = store
+        self.bell = bell
+        self.config = config
+        self.faults = faults
+        self.builder = builder
+        self.stopping = threading.Event()
+        self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="hubci-build")
+        self._lock = threading.Lock()
+        self._queued = 0
+        self._running = 0
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Fail the tasks a previous run left unfinished (it stopped or crashed mid-build)."""
+        stale = self.store.unfinished_tasks()
+        for task in stale:
+            self._finish_failed(
+                task.id, "createExecutor", RESTARTED, {"code": 500, "status": 50001}
+            )
+            log.warning("task %s was interrupted by a restart; marked failed", task.id)
+        return len(stale)
+
+    def shutdown(self) -> None:
+        """Cancel the builds in flight (they end failed) and wait for the workers."""
+        self.stopping.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for task in self.store.unfinished_tasks():
+            self._finish_failed(task.id, "createExecutor", STOPPED, {"code": 500, "status": 50001})
+
+    def submit(self, task: TaskRow) -> None:
+        with self._lock:
+            ahead = self._queued + self._running - self.config.workers + 1
+            self._queued += 1
+        if ahead > 0:
+            self._report(task.id, "waiting", error=f"queued behind {ahead} builds")
+        self._pool.submit(self._run, task.id)
+
+    # -- events --------------------------------------------------------------------------
+
+    def _emit(self, task_id: str, body: dict[str, Any]) -> None:
+        self.store.append(task_id, "push", body)
+        self.bell.ring()
+
+    def _report(self, task_id: str, status: str, **extra: Any) -> None:
+        self.store.append(task_id, "report", {"status": status, **extra})
+        self.bell.ring()
+
+    def _finish_failed(
+        self, task_id: str, subject: str, message: str, payload: dict[str, Any]
+    ) -> None:
+        payload = {"message": message, "readableMessage": message, **payload}
+        text = str(payload.get("readableMessage") or message)
+        self.store.fail(task_id, {"message": text, "subject": subject})
+        self._emit(
+            task_id, {"type": "error", "subject": subject, "message": message, "payload": payload}
+        )
+
+    # -- the pipeline --------------------------------------------------------------------
+
+    def _run(self, task_id: str) -> None:
+        with self._lock:
+            self._queued -= 1
+            self._running += 1
+        try:
+            task = self.store.task(task_id)
+            if task is None or task.terminal:
+                return
+            work = self.config.data_dir / "work" / task_id
+            try:
+                self._pipeline(task, work)
+            except StepFailed as exc:
+                self._finish_failed(task_id, exc.subject, exc.message, exc.payload)
+                self._drop_bundle(task)
+            except Exception as exc:
+                log.exception("task %s: internal error", task_id)
+                self._finish_failed(
+                    task_id,
+                    "createExecutor",
+                    f"internal error in the local Hub: {type(exc).__name__}",
+                    {"code": 500, "status": 50001},
+                )
+                self._drop_bundle(task)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _drop_bundle(self, task: TaskRow) -> None:
+        (self.config.data_dir / str(task.data["uploadedZipFile"])).unlink(missing_ok=True)
+
+    def _check_stop(self, subject: str) -> None:
+        if self.stopping.is_set():
+            raise StepFailed(subject, STOPPED, {"code": 500, "status": 50001})
+
+    def _pipeline(self, task: TaskRow, work: Path) -> None:
+        from hubci.bundle import safe_extract
+        from hubci.bundle.errors import UnsafeBundle
+        from hubci.normalize import NormalizeError, normalize
+
+        tid = task.id
+        params = task.data["buildParams"]
+        meta = task.data["jinaEnv"]["meta"]
+        executor = self.store.executor_by_id(task.executor_id)
+        if executor is None:  # pragma: no cover - executors are never deleted
+            raise StepFailed("createExecutor", "the executor vanished", {"code": 404})
+
+        self._emit(tid, {"type": "start", "subject": "extractZip"})
+        src = work / "src"
+        src.mkdir(parents=True, mode=0o700)
+        try:
+            safe_extract(
+                self.config.data_dir / str(task.data["uploadedZipFile"]),
+                src,
+                max_total_bytes=self.config.max_extract_bytes,
+                max_entries=self.config.max_extract_entries,
+                max_ratio=self.config.max_compression_ratio,
+            )
+        except UnsafeBundle as exc:
+            msg = f"the bundle cannot be extracted: {exc.format_message()}"
+            raise StepFailed("extractZip", msg, {"code": 422, "status": 42201}) from exc
+        self._emit(tid, {"type": "done", "subject": "extractZip"})
+        self._check_stop("extractZip")
+
+        self._emit(tid, {"type": "start", "subject": "normalize"})
+        try:
+            result = normalize(
+                src,
+                dockerfile=params.get("dockerfile"),
+                jina_version=_known(meta.get("jina")),
+                python_version=_known(meta.get("python")),
+                build_env=params["buildSecrets"],
+            )
+        except NormalizeError as exc:
+            err = {"success": False, "code": exc.code, "data": None, "message": exc.message}
+            payload = {
+                "code": 422,
+                "status": 42205,
+                "service": "normalizer",
+                "err": err,
+                "message": exc.message,
+                "readableMessage": exc.message,
+            }
+            raise StepFailed("normalize", "Normalization failed", payload) from exc
+        for warning in result.warnings:
+            self._emit(tid, {"type": "warning", "subject": "normalize", "message": warning})
+        self._emit(tid, {"type": "done", "subject": "normalize"})
+        self._check_stop("normalize")
+
+        tags: list[str] = task.data["commitTags"]
+        protected: list[str] = task.data["immutableCommitTags"]
+        all_tags = list(dict.fromkeys([*tags, *protected]))
+        image = f"jinahub/{executor.id}"
+        build_env = {k: Secret(v) for k, v in self.store.build_env(tid).items()}
+        self._emit(tid, {"type": "start", "subject": "buildWorkspace"})
+        self._emit(
+            tid,
+            {
+                "type": "progress",
+                "subject": "buildWorkspace",
+                "legacyMessage": {"status": "building"},
+            },
+        )
+        for platform in params["platforms"]:
+            delay = self.faults.slow_build()
+            if delay and self.stopping.wait(delay):
+                self._check_stop("buildWorkspace")
+            job = BuildJob(
+                folder=src,
+                dockerfile=result.dockerfile,
+                platform=platform,
+                build_env=build_env,
+                no_cache=bool(params["noCache"]),
+                image=image,
+                tags=tuple(all_tags),
+                cancel=self.stopping,
+                inject_failure=self.faults.fail_build(platform),
+            )
+            if job.inject_failure:
+                log.warning("fault fired: fail-build:%s (task %s)", platform, tid)
+            outcome = self.builder.build(job, lambda line: self._console(tid, line))
+            self._check_stop("buildWorkspace")
+            if not outcome.ok:
+                text = outcome.error or "docker build failed"
+                payload = {"code": 422, "status": 50003, "cmd": "docker"}
+                payload |= {"message": text, "readableMessage": text, "platform": platform}
+                raise StepFailed("buildWorkspace", "Failed to build the executor image", payload)
+        self._emit(tid, {"type": "done", "subject": "buildWorkspace"})
+
+        self._emit(tid, {"type": "start", "subject": "pushImage"})
+        build_id = new_object_id()
+        build = BuildRow(
+            id=build_id,
+            executor_id=executor.id,
+            task_id=tid,
+            tags=all_tags,
+            platforms=list(params["platforms"]),
+            images=[f"{image}:{tag}" for tag in all_tags],
+            md5=str(task.data["md5sum"]),
+            bundle=str(task.data["uploadedZipFile"]),
+            build_env_keys=list(params["buildSecrets"]),
+            created_at=now_iso(),
+        )
+        self._emit(tid, {"type": "done", "subject": "pushImage"})
+        executor = self.store.executor_by_id(executor.id) or executor
+        payload = image_object(executor, build_id, all_tags)
+        self.store.succeed(
+            task, build=build, protected=protected, result=payload, model=result.model
+        )
+        self._emit(
+            tid,
+            {
+                "type": "complete",
+                "subject": "createExecutor",
+                "message": f"Successfully pushed {executor.id}",
+                "payload": payload,
+            },
+        )
+        log.info("task %s: built %s/%s %s", tid, executor.owner, executor.name, all_tags)
+
+    def _console(self, task_id: str, line: str) -> None:
+        self._emit(task_id, {"type": "console", "subject": "buildWorkspace", "payload": line})
+
+
+def _known(value: object) -> str | None:
+    """Header values the client fills with ``(unset)`` when a package is missing."""
+    if not isinstance(value, str) or not value or value == "(unset)":
+        return None
+    return value
