@@ -6,6 +6,7 @@ The ``docker`` SDK is imported lazily so that importing :mod:`hubci.build` stays
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,16 +70,21 @@ def connect(*, timeout: int = DEFAULT_TIMEOUT_S) -> tuple[docker.DockerClient, E
 
     url = engine_url()
     shown = _display(url)
+    if url.startswith("unix://"):
+        _probe_unix_socket(url[len("unix://") :], shown)
+    client: docker.DockerClient | None = None
     try:
         client = docker.DockerClient(base_url=url, timeout=timeout)
-    except (docker.errors.DockerException, ValueError) as exc:
-        msg = f"cannot use the Docker Engine address {shown!r}: {_reason(exc)}"
-        raise EngineUnavailable(msg, hint=HOW_TO_GET_ONE) from None
-    try:
         client.ping()
         version = client.version()
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        client.close()
+    except (
+        docker.errors.DockerException,
+        requests.exceptions.RequestException,
+        OSError,
+        ValueError,
+    ) as exc:
+        if client is not None:
+            client.close()
         msg = f"no Docker Engine API reachable at {shown}: {_reason(exc)}"
         raise EngineUnavailable(msg, hint=HOW_TO_GET_ONE) from None
     info = EngineInfo(
@@ -88,6 +94,19 @@ def connect(*, timeout: int = DEFAULT_TIMEOUT_S) -> tuple[docker.DockerClient, E
         arch=str(version.get("Arch", "amd64")),
     )
     return client, info
+
+
+def _probe_unix_socket(path: str, shown: str) -> None:
+    """Connect once with the standard library (the SDK leaks the socket of a failed connect)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(5.0)
+        sock.connect(path)
+    except OSError as exc:
+        msg = f"no Docker Engine API reachable at {shown}: {_reason(exc)}"
+        raise EngineUnavailable(msg, hint=HOW_TO_GET_ONE) from None
+    finally:
+        sock.close()
 
 
 def engine_available() -> bool:
@@ -106,10 +125,10 @@ def _reason(exc: BaseException) -> str:
     while inner.__context__ is not None and inner.__context__ is not inner:
         inner = inner.__context__
     text = str(inner) or type(inner).__name__
-    if "No such file or directory" in text or "FileNotFoundError" in text:
+    if isinstance(inner, FileNotFoundError) or "No such file or directory" in text:
         return "the socket does not exist"
-    if "Connection refused" in text or "ConnectionRefusedError" in text:
+    if isinstance(inner, ConnectionRefusedError) or "Connection refused" in text:
         return "connection refused"
-    if "Permission denied" in text:
+    if isinstance(inner, PermissionError) or "Permission denied" in text:
         return "permission denied on the socket"
     return text.splitlines()[0][:200]

@@ -17,7 +17,7 @@ import json
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,7 @@ def config_leaks(attrs: Mapping[str, Any], values: Mapping[str, str]) -> list[Le
     return leaks
 
 
-def history_leaks(history: list[Mapping[str, Any]], values: Mapping[str, str]) -> list[str]:
+def history_leaks(history: Sequence[Mapping[str, Any]], values: Mapping[str, str]) -> list[str]:
     """The keys whose values appear in ``docker history`` (fixable by :func:`rewrite_image`)."""
     found: list[str] = []
     for entry in history:
