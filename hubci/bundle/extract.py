@@ -65,6 +65,7 @@ def _plan(
     offsets: set[int] = set()
     plan: list[tuple[zipfile.ZipInfo, str]] = []
     folders: list[str] = []
+    explicit: set[str] = set()
     for info in infos:
         name = _checked_name(info)
         is_dir = name.endswith("/")
@@ -84,13 +85,14 @@ def _plan(
         clash = next((p for p in parents if p in files), None)
         if clash is not None:
             raise _unsafe(name, f"lies below {clash!r}, which is a file")
-        if rel in files or (is_dir and rel in dirs):
+        if rel in files or (is_dir and rel in explicit):
             raise _unsafe(name, "appears twice")
         if not is_dir and rel in dirs:
             raise _unsafe(name, "is both a file and a folder")
         dirs.update(parents)
         if is_dir:
             dirs.add(rel)
+            explicit.add(rel)
             folders.append(rel)
         else:
             files.add(rel)

@@ -68,7 +68,7 @@ def _mtime_findings(entries: list[BundleEntry]) -> list[Finding]:
     old = [e for e in entries if _before_1980(e.mtime)]
     hint = (
         "hubci stores every file with a fixed 1980-01-01 timestamp, but other zip tools "
-        "(and the official client) fail on it; run `touch` on the file"
+        "(and the official client) fail on such files; `touch` them to fix it"
     )
     message = "modification time before 1980, which a zip file cannot store"
     if len(old) <= _MTIME_EACH:
