@@ -177,6 +177,16 @@ class StreamResponse:
                 return
             yield data
 
+    def set_read_timeout(self, seconds: float) -> None:
+        """Change how long one read may wait from now on (the deadline shrinks as we go)."""
+        connection = getattr(self._resp.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.settimeout(max(seconds, 0.05))
+            except OSError:
+                pass  # already closed: the next read reports it
+
     def _garbage(self, _size: int) -> None:
         self.garbage_lines += 1
 

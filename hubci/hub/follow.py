@@ -223,11 +223,18 @@ class Follower:
         if left is not None and left <= 0:
             raise FollowTimeout
 
+    def _read_timeout(self, stream: StreamResponse) -> None:
+        left = self.remaining()
+        stall = self.client.timeouts.stall
+        stream.set_read_timeout(stall if left is None else min(stall, left))
+
     def stream_events(self, stream: StreamResponse) -> Iterator[dict[str, Any]]:
-        """Stream events, checking the deadline between lines."""
+        """Stream events; no read waits past the deadline or longer than the stall timeout."""
+        self._read_timeout(stream)
         for event in stream.events():
             yield event
             self._check_deadline()
+            self._read_timeout(stream)
 
     def push_stream(self, stream: StreamResponse) -> tuple[Terminal | None, str | None]:
         """Read the push stream: (terminal, None) or (None, why it ended early)."""

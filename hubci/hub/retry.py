@@ -44,8 +44,8 @@ class RetryPolicy:
     max_wait: float = 30.0
     retry_after_cap: float = 60.0
     jitter: float = 1.0
-    #: Called to wait; tests pass a function that records and returns at once.
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    #: Called to wait (default: time.sleep); tests pass one that records and returns at once.
+    sleep: Callable[[float], None] | None = field(default=None, compare=False)
 
     def wait_for(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` is 1-based)."""
@@ -53,6 +53,11 @@ class RetryPolicy:
             return max(0.0, min(retry_after, self.retry_after_cap))
         base = min(self.max_wait, self.initial_wait * (2 ** (attempt - 1)))
         return float(min(self.max_wait, base + random.uniform(0, self.jitter)))
+
+
+def default_sleep(seconds: float) -> None:
+    """The wait between attempts unless the policy names another (looked up at call time)."""
+    time.sleep(seconds)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -98,7 +103,7 @@ def call_with_retry(
         stop=tenacity.stop_after_attempt(policy.attempts)
         | tenacity.stop_before_delay(policy.total_seconds),
         wait=wait,
-        sleep=policy.sleep,
+        sleep=policy.sleep or default_sleep,
         before_sleep=before_sleep,
         reraise=True,
     )

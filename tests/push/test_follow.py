@@ -24,6 +24,10 @@ PUSH_LINES: list[dict[str, Any]] = [
 ]
 
 
+def _ignore(_event: BuildEvent) -> None:
+    pass
+
+
 def _progress(sn: int, inner: dict[str, Any]) -> dict[str, Any]:
     return {"type": "progress", "data": {"sn": sn, "dt": 10 * sn, "data": inner}}
 
@@ -49,7 +53,7 @@ def test_push_stream_normalizer_rejection() -> None:
             "readableMessage": "We can not discover any Executor",
         },
     }
-    got = read_push_stream([line], FollowState(), lambda e: None)
+    got = read_push_stream([line], FollowState(), _ignore)
     assert got == Terminal(
         "failed", None, "normalizer code 4000: We can not discover any Executor", "normalizer"
     )
@@ -57,12 +61,12 @@ def test_push_stream_normalizer_rejection() -> None:
 
 def test_push_stream_build_error_prefers_readable_message() -> None:
     line = {"type": "error", "message": "Failed", "payload": {"readableMessage": "exit 1"}}
-    got = read_push_stream([line], FollowState(), lambda e: None)
+    got = read_push_stream([line], FollowState(), _ignore)
     assert got == Terminal("failed", None, "exit 1", "build")
 
 
 def test_push_stream_that_ends_early_returns_none() -> None:
-    assert read_push_stream(PUSH_LINES[:2], FollowState(), lambda e: None) is None
+    assert read_push_stream(PUSH_LINES[:2], FollowState(), _ignore) is None
 
 
 def test_replay_after_a_cut_shows_each_line_once() -> None:
@@ -95,7 +99,7 @@ def test_identical_console_lines_are_not_swallowed() -> None:
 
 def test_failed_report_and_status_changes() -> None:
     shown: list[BuildEvent] = []
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"type": "report", "status": "pending"},
         {"type": "report", "status": "pending"},
         {"type": "report", "status": "waiting", "error": "queued behind 2 builds"},
@@ -108,8 +112,8 @@ def test_failed_report_and_status_changes() -> None:
 
 def test_error_lines_in_progress_raise() -> None:
     with pytest.raises(AuthError):
-        read_progress_stream([{"code": 401, "message": "nope"}], FollowState(), lambda e: None)
+        read_progress_stream([{"code": 401, "message": "nope"}], FollowState(), _ignore)
     with pytest.raises(HubError, match="task not found"):
         read_progress_stream(
-            [{"type": "error", "message": "task not found"}], FollowState(), lambda e: None
+            [{"type": "error", "message": "task not found"}], FollowState(), _ignore
         )

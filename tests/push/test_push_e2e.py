@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from hubci.server.embedded import HubHandle
 from tests.push.conftest import TOKEN, USER, Cli
 
@@ -87,24 +89,16 @@ def test_bad_token_is_a_hub_error(cli: Cli, hub: HubHandle, executor: Path) -> N
     assert "Traceback" not in run.err
 
 
-def test_unreachable_hub_is_exit_3_after_retries(cli: Cli, executor: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import hubci.hub.retry as retry
-
-    monkeypatch.setattr(retry.RetryPolicy, "__init__", _instant_policy_init(retry.RetryPolicy))
+def test_unreachable_hub_is_exit_3_after_retries(
+    cli: Cli, executor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("hubci.hub.retry.default_sleep", waits.append)
     run = cli("push", str(executor), "--hub-url", "http://127.0.0.1:9", "--token", TOKEN)
     assert run.code == 3
     assert "connection refused from user.identity.whoami" in run.err
     assert "attempt 5/5" in run.err
-
-
-def _instant_policy_init(cls):  # type: ignore[no-untyped-def]
-    original = cls.__init__
-
-    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("sleep", lambda _s: None)
-        original(self, *args, **kwargs)
-
-    return init
+    assert len(waits) == 4
 
 
 def test_no_wait_returns_the_task_and_status_follows_it(

@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from hubci.hub.stream import MAX_LINE_BYTES, iter_ndjson
 
-LINES = [{"type": "init", "subject": "createExecutor"}, {"type": "console", "payload": "a\u00e9b"}]
+LINES: list[dict[str, object]] = [
+    {"type": "init", "subject": "createExecutor"},
+    {"type": "console", "payload": "a\u00e9b"},
+]
 
 
 def _body(objs: list[dict[str, object]]) -> bytes:
