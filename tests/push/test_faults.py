@@ -82,7 +82,7 @@ def test_other_4xx_fail_at_once_with_the_servers_message(hub: HubHandle, executo
 
 def test_upload_retries_are_bounded(hub: HubHandle, executor: Path) -> None:
     hub.add_fault("upload-status:503:10")
-    with pytest.raises(HubError, match="HTTP 503 from executor.push, still failing after 5"):
+    with pytest.raises(HubError, match=r"HTTP 503 from executor\.push, still failing after 5"):
         _push(hub, executor)
 
 
@@ -101,7 +101,7 @@ def test_whoami_status_is_retried_or_refused(hub: HubHandle, executor: Path) -> 
     assert pushed.result.status == "succeeded"
     assert any("HTTP 503 from user.identity.whoami" in line for line in pushed.rec.lines)
     hub.add_fault("whoami-status:401:1")
-    with pytest.raises(AuthError, match="refused the token on user.identity.whoami"):
+    with pytest.raises(AuthError, match=r"refused the token on user\.identity\.whoami"):
         _push(hub, executor)
 
 
