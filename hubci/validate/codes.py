@@ -128,7 +128,7 @@ _TABLE: Final[tuple[Code, ...]] = (
         "config-yaml-name",
         "config",
         W,
-        "rename config.yaml to config.yml: the Hub reads only config.yml",
+        "rename it to config.yml",
     ),
     # python
     Code(
@@ -161,7 +161,13 @@ _TABLE: Final[tuple[Code, ...]] = (
         E,
         "break the cycle of relative imports between these modules",
     ),
-    Code("HUB206", "python-unreadable", "python", E, "save the file as UTF-8 text"),
+    Code(
+        "HUB206",
+        "python-unparsable",
+        "python",
+        E,
+        "make the file readable and split deeply nested expressions",
+    ),
     # requirements
     Code(
         "HUB301",
@@ -204,7 +210,13 @@ _TABLE: Final[tuple[Code, ...]] = (
         "use upper-case letters, digits and `_`, not starting with `_`, e.g. ${TORCH_VERSION}",
     ),
     Code("HUB403", "env-unclosed", "build-env", E, "close the reference with `}`"),
-    Code("HUB404", "env-not-provided", "build-env", E, None),
+    Code(
+        "HUB404",
+        "env-not-provided",
+        "build-env",
+        E,
+        "give every ${NAME} requirements.txt uses: --build-env NAME=VALUE",
+    ),
     Code(
         "HUB405",
         "env-provided-invalid",

@@ -189,6 +189,19 @@ def _py_modules(info: ConfigInfo, value_node: yaml.Node, value: Any, relname: st
     )
 
 
+def _both(info: ConfigInfo, key_node: yaml.Node) -> None:
+    info.py_modules_where = "both"
+    info.findings.append(
+        finding(
+            "HUB107",
+            "py_modules is set both at the top level and under metas",
+            file=CONFIG_FILE,
+            line=key_node.start_mark.line + 1,
+            col=key_node.start_mark.column + 1,
+        )
+    )
+
+
 def load_config(folder: Path) -> ConfigInfo:
     """Read ``folder/config.yml``; never raises on bad content (problems go to ``findings``)."""
     path = folder / CONFIG_FILE
@@ -226,8 +239,11 @@ def load_config(folder: Path) -> ConfigInfo:
             if isinstance(value, str):
                 info.jtype = value
         elif key == "py_modules":
-            info.py_modules_where = "root"
-            _py_modules(info, value_node, value, CONFIG_FILE)
+            if info.py_modules_where == "metas":
+                _both(info, key_node)
+            else:
+                info.py_modules_where = "root"
+                _py_modules(info, value_node, value, CONFIG_FILE)
         elif (
             key == "metas" and isinstance(value_node, yaml.MappingNode) and isinstance(value, dict)
         ):
@@ -241,16 +257,7 @@ def load_config(folder: Path) -> ConfigInfo:
                         info.metas_name = m_value
                 elif m_key.value == "py_modules":
                     if info.py_modules_where == "root":
-                        info.py_modules_where = "both"
-                        info.findings.append(
-                            finding(
-                                "HUB107",
-                                "py_modules is set both at the top level and under metas",
-                                file=CONFIG_FILE,
-                                line=m_key.start_mark.line + 1,
-                                col=m_key.start_mark.column + 1,
-                            )
-                        )
+                        _both(info, m_key)
                     else:
                         info.py_modules_where = "metas"
                         _py_modules(info, m_value_node, m_value, CONFIG_FILE)

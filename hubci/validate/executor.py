@@ -101,12 +101,15 @@ class _Parser:
                     "HUB202",
                     f"Python syntax error: {reason}",
                     file=rel,
-                    line=exc.lineno,
+                    line=exc.lineno or None,
                     col=exc.offset if exc.lineno and exc.offset and exc.offset > 0 else None,
                 ),
             )
-        except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:
-            return _Module(rel, None, finding("HUB206", f"cannot parse: {exc}"[:200], file=rel))
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _Module(rel, None, finding("HUB202", f"cannot parse: {exc}"[:200], file=rel))
+        except (RecursionError, MemoryError):
+            message = "cannot parse: the code is nested too deeply for Python's parser"
+            return _Module(rel, None, finding("HUB206", message, file=rel))
         return _Module(rel, tree)
 
     # -- import resolution -------------------------------------------------------------
