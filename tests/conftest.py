@@ -10,7 +10,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: fixture modules shared by the suite (each adds fixtures only)
-pytest_plugins = ["testing.github_fake"]
+pytest_plugins = ["testing.github_fake", "testing.hub"]
 
 
 @pytest.fixture(autouse=True)

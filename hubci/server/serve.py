@@ -1,0 +1,96 @@
+"""``hubci hub serve`` in the foreground: one stdout line when listening, logs on stderr."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubci.secret import Secret
+from hubci.server.config import HubConfig, default_data_dir, parse_user, prepare_data_dir
+from hubci.server.faults import parse_fault
+
+log = logging.getLogger("hubci.server")
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    data_dir: Path | None
+    users: Sequence[str]  # NAME=TOKEN
+    builder: str
+    faults: Sequence[str]
+    build_seconds: float
+    workers: int
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def run_serve(options: ServeOptions) -> None:
+    """Serve until SIGTERM/SIGINT; raise ConfigError/UsageError for bad options."""
+    from hubci.server.app import Hub
+    from hubci.server.auth import new_token
+    from hubci.server.runner import HubServer, data_dir_lock, is_loopback, listen, url_of
+
+    for spec in options.faults:
+        parse_fault(spec)
+    users: dict[str, Secret] = {}
+    for spec in options.users:
+        name, token = parse_user(spec)
+        users[name] = token
+    generated = not users
+    if generated:
+        users = {"local": Secret(new_token())}
+    folder = prepare_data_dir(options.data_dir or default_data_dir())
+    config = HubConfig(
+        data_dir=folder,
+        users=users,
+        builder=options.builder,
+        faults=tuple(options.faults),
+        build_seconds=options.build_seconds,
+        workers=options.workers,
+    )
+    _configure_logging()
+    with ExitStack() as stack:
+        stack.enter_context(data_dir_lock(folder))
+        sock = listen(options.host, options.port)
+        stack.callback(sock.close)
+        hub = Hub(config)
+        stack.callback(hub.close)
+        if hub.recovered:
+            log.warning(
+                "%d build(s) interrupted by the last stop were marked failed", hub.recovered
+            )
+        server = HubServer(hub, access_log=True)
+        url = url_of(sock)
+
+        def started() -> None:
+            print(f"hubci hub listening on {url}", flush=True)
+            log.info(
+                "data folder %s, builder %s, users %s", folder, config.builder, ", ".join(users)
+            )
+            if not is_loopback(options.host):
+                log.warning("listening on %s: anyone who can reach it can try tokens", url)
+            if generated:
+                token = users["local"].reveal()
+                print(
+                    "hubci hub: no --user given; created user `local` for this run. Use it with:\n"
+                    f"  export JINA_HUBBLE_REGISTRY={url} JINA_AUTH_TOKEN={token}\n"
+                    f"  then `hubci push FOLDER --hub {url}` or `jina hub push FOLDER`",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        asyncio.run(server.serve_until_started(sock, started))
+        log.info("stopped")
