@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -129,6 +129,7 @@ def prepared_bundle(
     folder: Path,
     *,
     dockerfile: str | None,
+    build_env: Sequence[str] = (),
     name: str | None = None,
 ) -> Iterator[Prepared]:
     """A temporary, normalized copy of ``folder``'s bundle; removed on exit.
@@ -144,7 +145,7 @@ def prepared_bundle(
         bundle.mkdir()
         copy_bundle(folder, bundle)
         try:
-            result = normalize(bundle, dockerfile=dockerfile)
+            result = normalize(bundle, dockerfile=dockerfile, build_env=list(build_env))
         except NormalizeError as exc:
             msg = f"the Hub's normalizer would reject {folder} (code {exc.code}): {exc.message}"
             raise BuildFailed(msg, "fix the executor, then build again") from None

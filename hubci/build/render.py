@@ -47,6 +47,10 @@ class BuildReporter:
     def note(self, text: str) -> None:
         click.echo(text, err=self._err)
 
+    def problem(self, text: str) -> None:
+        """Validation findings and warnings: always stderr."""
+        click.echo(text, err=True)
+
     def log(self, platform: str, line: str) -> None:
         prefix = f"[{platform}] " if self.multi else ""
         click.echo(f"{prefix}{line}", err=self._err)

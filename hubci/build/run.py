@@ -70,10 +70,14 @@ def run_build(plan: BuildPlan, reporter: BuildReporter) -> list[PlatformBuild]:
     from hubci.build.engine import connect
     from hubci.build.prepare import prepared_bundle, repo_name, validate
 
-    validate(plan.folder, dockerfile=plan.dockerfile, build_env=plan.build_env, line=reporter.note)
+    validate(
+        plan.folder, dockerfile=plan.dockerfile, build_env=plan.build_env, line=reporter.problem
+    )
     client, engine = connect()
     try:
-        with prepared_bundle(plan.folder, dockerfile=plan.dockerfile) as bundle:
+        with prepared_bundle(
+            plan.folder, dockerfile=plan.dockerfile, build_env=sorted(plan.build_env)
+        ) as bundle:
             for warning in bundle.warnings:
                 reporter.note(f"normalize: warning: {warning}")
             origin = (
@@ -107,7 +111,7 @@ def run_build(plan: BuildPlan, reporter: BuildReporter) -> list[PlatformBuild]:
             from hubci.build.builder import remove_images
 
             for problem in remove_images(client, builds):
-                reporter.note(f"warning: {problem}")
+                reporter.problem(f"warning: {problem}")
     finally:
         client.close()
     reporter.result(builds, kept=plan.keep)
