@@ -56,7 +56,7 @@ def test_csv_errors(line: str, problem: str) -> None:
         parse_csv_record(line)
 
 
-# -- rules ------------------------------------------------------------------------------------------
+# -- rules -----------------------------------------------------------------------------------------
 
 
 def test_defaults_when_no_rules() -> None:
@@ -154,7 +154,7 @@ def test_js_regex_translation() -> None:
         compile_js_regex("/x/gg")
 
 
-# -- flavor -----------------------------------------------------------------------------------------
+# -- flavor ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_flavor_errors(text: str, message: str) -> None:
     assert message in info.value.format_message()
 
 
-# -- template ---------------------------------------------------------------------------------------
+# -- template --------------------------------------------------------------------------------------
 
 
 def _helper(params: object, hash_args: object) -> str:
@@ -340,7 +340,7 @@ def test_week_years(day: tuple[int, int, int], locale_week: str, iso_week: str) 
     assert format_moment(moment, "W GGGG") == iso_week
 
 
-# -- versions ---------------------------------------------------------------------------------------
+# -- versions --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
