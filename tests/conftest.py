@@ -10,7 +10,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: fixture modules shared by the suite (each adds fixtures only)
-pytest_plugins = ["testing.github_fake", "testing.hub"]
+pytest_plugins = ["testing.github_fake", "testing.hub", "testing.engine"]
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,7 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("JINA_HUB_ROOT", str(home / ".jina"))
     for name in (
+        "DOCKER_HOST",
         "JINA_AUTH_TOKEN",
         "JINA_HUBBLE_REGISTRY",
         "HUBCI_SECRET",

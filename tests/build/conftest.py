@@ -1,4 +1,8 @@
-"""Fixtures for the build tests: the podman Engine API and FROM-scratch executor folders."""
+"""Fixtures for the build tests: FROM-scratch executor folders and an in-process CLI runner.
+
+The Engine fixtures (``docker_engine``, ``docker_client``, ``docker_host``) come from
+``testing.engine`` through ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from testing.engine import docker_client, docker_engine, docker_host
-
-__all__ = ["docker_client", "docker_engine", "docker_host"]
 
 EXECUTOR_PY = """\
 from jina import Executor, requests
