@@ -36,7 +36,7 @@ def validate_plan(plan: PushPlan, reporter: PushReporter) -> None:
     report = validate_folder(
         plan.folder,
         dockerfile=plan.dockerfile,
-        build_env={key: value.reveal() for key, value in plan.build_env.items()} or None,
+        build_env={key: value.reveal() for key, value in plan.build_env.items()},
         require_build_env_values=True,
         name=plan.name if plan.name_source == "--name" else None,
     )

@@ -115,3 +115,37 @@ def test_no_wait_returns_the_task_and_status_follows_it(
     newest = cli("status", str(executor), *_hub_args(hub))
     assert newest.code == 0, newest.err
     assert f"following task {task}" in newest.err
+
+
+def test_normalizer_rejection_exits_1(
+    cli: Cli, hub: HubHandle, executor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The offline checks would stop this push; skip them to see the Hub's own verdict.
+    monkeypatch.setattr("hubci.push.run.validate_plan", lambda plan, reporter: None)
+    config = executor / "config.yml"
+    config.write_text(config.read_text().replace("jtype: HelloExecutor", "jtype: Nope"))
+    run = cli("push", str(executor), *_hub_args(hub))
+    assert run.code == 1, run.err
+    assert run.out.startswith(
+        "failed: the Hub's normalizer rejected the bundle: normalizer code 4000"
+    )
+
+
+def test_status_exit_code_follows_the_build(cli: Cli, hub: HubHandle, executor: Path) -> None:
+    hub.add_fault("fail-build:linux/amd64")
+    pushed = cli("push", str(executor), *_hub_args(hub), "--platform", "linux/amd64",
+                 "--format", "json")  # fmt: skip
+    assert pushed.code == 1
+    task = json.loads(pushed.out)["task_id"]
+    status = cli("status", "--id", task, *_hub_args(hub))
+    assert status.code == 1
+    assert status.out.startswith("failed: the build failed: ")
+    unknown = cli("status", "--id", "0" * 24, *_hub_args(hub))
+    assert unknown.code == 3
+    assert "hubci: error:" in unknown.err
+
+
+def test_status_without_any_task(cli: Cli, hub: HubHandle, executor: Path) -> None:
+    run = cli("status", str(executor), *_hub_args(hub))
+    assert run.code == 3
+    assert "no build task found for HelloExecutor" in run.err
