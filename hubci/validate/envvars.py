@@ -34,13 +34,12 @@ def _problem(name: str) -> str | None:
         return "has spaces inside the braces"
     if name.startswith("_"):
         return "starts with '_'"
+    if any(c.isalpha() and not (c.isascii() and c.isupper()) for c in name):
+        return "has lower-case or non-ASCII letters"
     bad = sorted(
         {c for c in name if not (c.isascii() and (c.isupper() or c.isdigit() or c == "_"))}
     )
-    if bad and all(c.isalpha() for c in bad):
-        return "has lower-case or non-ASCII letters"
-    shown = " ".join(repr(c) for c in bad[:3])
-    return f"contains {shown}"
+    return "contains " + " ".join(repr(c) for c in bad[:3])
 
 
 def scan_line(text: str, line: int) -> list[EnvRef]:
