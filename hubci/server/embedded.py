@@ -73,8 +73,12 @@ def embedded_hub(
     builder: str = "check",
     faults: Sequence[str] = (),
     build_seconds: float | None = None,
+    max_upload_bytes: int | None = None,
 ) -> Iterator[HubHandle]:
-    """Run a local Hub on a background thread for the duration of the ``with`` block."""
+    """Run a local Hub on a background thread for the duration of the ``with`` block.
+
+    ``max_upload_bytes`` lowers the request-body limit (tests of the 413 answers).
+    """
     from hubci.server.app import Hub
     from hubci.server.runner import HubServer, data_dir_lock, listen, url_of
 
@@ -86,6 +90,7 @@ def embedded_hub(
         builder=builder,
         faults=tuple(faults),
         build_seconds=rules.HUB_DEFAULT_BUILD_SECONDS if build_seconds is None else build_seconds,
+        max_upload_bytes=max_upload_bytes or rules.HUB_MAX_UPLOAD_BYTES,
     )
     with ExitStack() as stack:
         stack.enter_context(data_dir_lock(folder))

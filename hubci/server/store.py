@@ -408,19 +408,23 @@ class Store:
     def append(self, task_id: str, kind: str, body: Mapping[str, Any]) -> Event:
         """Add one line to the task's event log; returns it with its sequence number."""
         with self._tx() as db:
-            row = db.execute(
-                "SELECT started, (SELECT COALESCE(MAX(sn), 0) FROM task_events WHERE task_id = ?) "
-                "FROM tasks WHERE id = ?",
-                (task_id, task_id),
-            ).fetchone()
-            started, last = float(row[0]), int(row[1])
-            event = Event(
-                sn=last + 1, dt=int((time.time() - started) * 1000), kind=kind, body=dict(body)
-            )
-            db.execute(
-                "INSERT INTO task_events VALUES (?,?,?,?,?)",
-                (task_id, event.sn, event.dt, kind, json.dumps(event.body)),
-            )
+            return self._append(db, task_id, kind, body)
+
+    @staticmethod
+    def _append(db: sqlite3.Connection, task_id: str, kind: str, body: Mapping[str, Any]) -> Event:
+        row = db.execute(
+            "SELECT started, (SELECT COALESCE(MAX(sn), 0) FROM task_events WHERE task_id = ?) "
+            "FROM tasks WHERE id = ?",
+            (task_id, task_id),
+        ).fetchone()
+        started, last = float(row[0]), int(row[1])
+        event = Event(
+            sn=last + 1, dt=int((time.time() - started) * 1000), kind=kind, body=dict(body)
+        )
+        db.execute(
+            "INSERT INTO task_events VALUES (?,?,?,?,?)",
+            (task_id, event.sn, event.dt, kind, json.dumps(event.body)),
+        )
         return event
 
     def events(self, task_id: str, after: int = 0) -> list[Event]:
@@ -444,8 +448,13 @@ class Store:
         protected: Sequence[str],
         result: Mapping[str, Any],
         model: Mapping[str, Any],
+        final: Mapping[str, Any],
     ) -> None:
-        """Record the build, move its tags onto it, free the secrets, end the task."""
+        """Record the build, move its tags onto it, free the secrets, end the task.
+
+        ``final`` (the ``complete`` line) is logged in the same transaction, so a follower
+        never sees the task finished without its terminal line.
+        """
         with self._tx() as db:
             db.execute(
                 "INSERT INTO builds VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -470,10 +479,13 @@ class Store:
                     (build.executor_id, tag, build.id, int(tag in protected)),
                 )
             self._end(db, task.id, "succeeded", result=result)
+            self._append(db, task.id, "push", final)
 
-    def fail(self, task_id: str, error: Mapping[str, Any]) -> None:
+    def fail(self, task_id: str, error: Mapping[str, Any], final: Mapping[str, Any]) -> None:
+        """End the task failed and log ``final`` (its ``error`` line) atomically."""
         with self._tx() as db:
             self._end(db, task_id, "failed", error=error)
+            self._append(db, task_id, "push", final)
 
     @staticmethod
     def _end(

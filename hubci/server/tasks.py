@@ -111,10 +111,9 @@ class Workers:
     ) -> None:
         payload = {"message": message, "readableMessage": message, **payload}
         text = str(payload.get("readableMessage") or message)
-        self.store.fail(task_id, {"message": text, "subject": subject})
-        self._emit(
-            task_id, {"type": "error", "subject": subject, "message": message, "payload": payload}
-        )
+        line = {"type": "error", "subject": subject, "message": message, "payload": payload}
+        self.store.fail(task_id, {"message": text, "subject": subject}, line)
+        self.bell.ring()
 
     # -- the pipeline --------------------------------------------------------------------
 
@@ -265,18 +264,21 @@ class Workers:
         self._emit(tid, {"type": "done", "subject": "pushImage"})
         executor = self.store.executor_by_id(executor.id) or executor
         payload = image_object(executor, build_id, all_tags)
+        complete = {
+            "type": "complete",
+            "subject": "createExecutor",
+            "message": f"Successfully pushed {executor.id}",
+            "payload": payload,
+        }
         self.store.succeed(
-            task, build=build, protected=protected, result=payload, model=result.model
+            task,
+            build=build,
+            protected=protected,
+            result=payload,
+            model=result.model,
+            final=complete,
         )
-        self._emit(
-            tid,
-            {
-                "type": "complete",
-                "subject": "createExecutor",
-                "message": f"Successfully pushed {executor.id}",
-                "payload": payload,
-            },
-        )
+        self.bell.ring()
         log.info("task %s: built %s/%s %s", tid, executor.owner, executor.name, all_tags)
 
     def _console(self, task_id: str, line: str) -> None:
