@@ -36,7 +36,8 @@ def test_ctrl_c_while_following_exits_130_with_the_status_command(
             seen.append(line)
             if line.startswith("build: extractZip"):
                 break
-        assert seen and seen[-1].startswith("build: extractZip"), seen
+        assert seen, "hubci printed nothing"
+        assert seen[-1].startswith("build: extractZip"), seen
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
