@@ -122,8 +122,12 @@ def _ping(socket: Path) -> bool:
     class _UnixConnection(http.client.HTTPConnection):
         def connect(self) -> None:
             sock = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
-            sock.settimeout(2.0)
-            sock.connect(str(socket))
+            try:
+                sock.settimeout(2.0)
+                sock.connect(str(socket))
+            except OSError:
+                sock.close()
+                raise
             self.sock = sock
 
     conn = _UnixConnection("localhost", timeout=2.0)
