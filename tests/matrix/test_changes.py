@@ -239,3 +239,11 @@ def test_not_a_git_work_tree_falls_back(tmp_path: Path) -> None:
     assert result.mode == "fallback"
     assert _paths(result) == ["e"]
     assert "is not in a git work tree" in result.warnings[0]
+
+
+def test_always_negation_excludes_a_subtree(repo: Repo) -> None:
+    base = _three(repo)
+    repo.write("shared/docs/notes.md", "only docs\n")
+    repo.commit()
+    assert _matrix(repo.path, base, "shared/**", "!shared/docs/**").entries == []
+    assert len(_matrix(repo.path, base, "shared/**").entries) == 3
