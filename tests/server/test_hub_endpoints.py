@@ -26,8 +26,10 @@ def test_whoami_answers_the_user_and_refuses_a_bad_token(hub: HubHandle) -> None
     ok = rpc(hub.url, "user.identity.whoami")
     assert ok.status_code == 200
     body = ok.json()
-    assert body["code"] == 200 and body["status"] == 20000
-    assert body["data"]["name"] == ALICE and body["data"]["nickname"] == ALICE
+    assert body["code"] == 200
+    assert body["status"] == 20000
+    assert body["data"]["name"] == ALICE
+    assert body["data"]["nickname"] == ALICE
     for token in (None, "wrong-token-123"):
         bad = rpc(hub.url, "user.identity.whoami", token=token)
         assert bad.status_code == 401
@@ -49,9 +51,11 @@ def test_jwks_unknown_method_and_wrong_verb(hub: HubHandle) -> None:
     jwks = requests.get(f"{hub.url}/v2/.well-known/jwks.json", timeout=10)
     assert jwks.json() == {"keys": []}
     unknown = rpc(hub.url, "executor.create")
-    assert unknown.status_code == 404 and unknown.json()["status"] == 40402
+    assert unknown.status_code == 404
+    assert unknown.json()["status"] == 40402
     wrong = requests.get(f"{hub.url}/v2/rpc/user.identity.whoami", timeout=10)
-    assert wrong.status_code == 405 and wrong.json()["status"] == 40501
+    assert wrong.status_code == 405
+    assert wrong.json()["status"] == 40501
 
 
 def test_push_streams_the_build_and_the_task_records_it(hub: HubHandle) -> None:
@@ -62,17 +66,23 @@ def test_push_streams_the_build_and_the_task_records_it(hub: HubHandle) -> None:
     assert not [line for line in lines if line["type"] == "console"]  # not verbose
     subjects = [(line["type"], line.get("subject")) for line in lines]
     for step in ("extractZip", "normalize", "buildWorkspace", "pushImage"):
-        assert ("start", step) in subjects and ("done", step) in subjects
+        assert ("start", step) in subjects
+        assert ("done", step) in subjects
     end = terminal(lines)
     assert end["type"] == "complete"
     image = end["payload"]
-    assert len(image["id"]) == 8 and image["id"].isalnum() and image["id"].islower()
-    assert image["name"] == "Greeter" and image["visibility"] == "public"
-    assert image["owner"]["name"] == ALICE and image["commit"]["tags"] == ["v1", "latest"]
+    assert len(image["id"]) == 8
+    assert image["id"].isalnum()
+    assert image["id"].islower()
+    assert image["name"] == "Greeter"
+    assert image["visibility"] == "public"
+    assert image["owner"]["name"] == ALICE
+    assert image["commit"]["tags"] == ["v1", "latest"]
     assert end["message"] == f"Successfully pushed {image['id']}"
 
     found = tasks(hub.url, "Greeter")
-    assert len(found) == 1 and found[0]["status"] == "succeeded"
+    assert len(found) == 1
+    assert found[0]["status"] == "succeeded"
     assert found[0]["data"]["executor"] == image["id"]
     assert found[0]["topic"] == "executor:buildAndCreateNewCommit"
 
@@ -90,7 +100,8 @@ def test_second_push_adds_a_build_to_the_same_executor(hub: HubHandle) -> None:
     second = terminal(push(hub.url, executor_zip(), id="Greeter", tags="v2"))["payload"]
     assert first["id"] == second["id"]
     assert first["commit"]["_id"] != second["commit"]["_id"]
-    assert first["commit"]["tags"] == ["latest"] and second["commit"]["tags"] == ["v2"]
+    assert first["commit"]["tags"] == ["latest"]
+    assert second["commit"]["tags"] == ["v2"]
     listed = tasks(hub.url, "Greeter")
     assert [t["data"]["commitTags"] for t in listed] == [["v2"], ["latest"]]  # newest first
 
@@ -153,7 +164,8 @@ def test_bad_fields_get_a_400_with_a_readable_message(hub: HubHandle) -> None:
 def test_build_env_values_are_never_echoed(hub: HubHandle) -> None:
     value = "s3cret-value-zz9"
     bad = push_raw(hub.url, executor_zip(), id="Greeter", buildEnv=json.dumps({"_X": value}))
-    assert bad.status_code == 400 and value not in bad.text
+    assert bad.status_code == 400
+    assert value not in bad.text
     bad_type = push_raw(hub.url, executor_zip(), id="Greeter", buildEnv=json.dumps({"A": 1}))
     assert bad_type.status_code == 400
     files = {
@@ -183,7 +195,8 @@ def test_build_env_values_are_never_echoed(hub: HubHandle) -> None:
 def test_md5_and_missing_file_are_checked(hub: HubHandle) -> None:
     data = executor_zip()
     wrong = push_raw(hub.url, data, id="Greeter", md5sum=hashlib.md5(b"x").hexdigest())
-    assert wrong.status_code == 400 and wrong.json()["status"] == 40003
+    assert wrong.status_code == 400
+    assert wrong.json()["status"] == 40003
     no_file = requests.post(
         f"{hub.url}/v2/rpc/executor.push",
         headers={"Authorization": f"token {USERS[ALICE]}"},
@@ -198,7 +211,8 @@ def test_md5_and_missing_file_are_checked(hub: HubHandle) -> None:
 
 def test_push_needs_a_user(hub: HubHandle) -> None:
     response = push_raw(hub.url, executor_zip(), id="Greeter", token=None)
-    assert response.status_code == 401 and response.json()["status"] == 40103
+    assert response.status_code == 401
+    assert response.json()["status"] == 40103
 
 
 def test_platforms_default_from_the_client_architecture(hub: HubHandle) -> None:
