@@ -94,7 +94,10 @@ def write_bundle(
     """
     total = fileset.content_bytes
     dest = Path(dest)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise _cannot_write(dest, exc) from exc
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as raw:
@@ -105,6 +108,9 @@ def write_bundle(
                     done = _write_entry(zf, entry, done, total, progress, force_zip64)
         tmp.chmod(0o644)
         tmp.replace(dest)
+    except OSError as exc:  # the zip itself could not be written (reads raise BundleError)
+        tmp.unlink(missing_ok=True)
+        raise _cannot_write(dest, exc) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -117,6 +123,11 @@ def write_bundle(
         files=len(fileset.entries),
         content_bytes=done,
     )
+
+
+def _cannot_write(dest: Path, exc: OSError) -> BundleError:
+    msg = f"cannot write the bundle to {dest}: {exc.strerror or exc}"
+    return BundleError(msg, hint=f"check free space and permissions of {dest.parent}")
 
 
 def zip_info(relpath: str, mode: int, method: int, size: int) -> zipfile.ZipInfo:

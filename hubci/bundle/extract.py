@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -27,6 +28,11 @@ CHUNK: Final = 1024 * 1024
 RATIO_GRACE_BYTES: Final = 1024 * 1024
 _DRIVE: Final = re.compile(r"^[A-Za-z]:")
 _UNIX: Final = 3
+_EOCD_SIG: Final = b"PK\x05\x06"
+_EOCD_SIZE: Final = 22
+_ZIP64_LOCATOR_SIG: Final = b"PK\x06\x07"
+_ZIP64_LOCATOR_SIZE: Final = 20
+_ZIP64_EOCD_SIG: Final = b"PK\x06\x06"
 
 
 def safe_extract(
@@ -34,6 +40,10 @@ def safe_extract(
 ) -> list[str]:
     """Extract ``zip_path`` into ``dest`` (missing or empty); return the files' relative paths."""
     dest = Path(dest)
+    declared = _declared_entries(Path(zip_path))
+    if declared is not None and declared > max_entries:
+        msg = f"the bundle has {declared} entries, over the limit of {max_entries}"
+        raise UnsafeBundle(msg, hint="ignore files the image does not need")
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
@@ -53,6 +63,33 @@ def safe_extract(
         except BaseException:
             _empty(dest)
             raise
+
+
+def _declared_entries(zip_path: Path) -> int | None:
+    """The entry count the end-of-central-directory record declares (None: no such record).
+
+    Read before ``zipfile`` parses the central directory, so a zip declaring millions of
+    entries is refused without building millions of objects first.
+    """
+    with zip_path.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        tail_len = min(size, _EOCD_SIZE + 0xFFFF + _ZIP64_LOCATOR_SIZE)
+        fh.seek(size - tail_len)
+        tail = fh.read(tail_len)
+        pos = tail.rfind(_EOCD_SIG)
+        if pos < 0 or pos + _EOCD_SIZE > len(tail):
+            return None
+        (count,) = struct.unpack_from("<H", tail, pos + 10)
+        locator = pos - _ZIP64_LOCATOR_SIZE
+        if count != 0xFFFF or locator < 0 or tail[locator : locator + 4] != _ZIP64_LOCATOR_SIG:
+            return int(count)
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        fh.seek(offset)
+        record = fh.read(40)
+        if len(record) < 40 or record[:4] != _ZIP64_EOCD_SIG:
+            return None
+        (count64,) = struct.unpack_from("<Q", record, 32)
+        return int(count64)
 
 
 def _plan(
@@ -139,12 +176,12 @@ def _extract(
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for info, rel in plan:
         target = dest.joinpath(*rel.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
         mode = info.external_attr >> 16 if info.create_system == _UNIX else 0
         perm = 0o755 if mode & 0o111 else 0o644
         ratio_cap = max(max_ratio * info.compress_size, RATIO_GRACE_BYTES)
         written = 0
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(info) as src, os.fdopen(os.open(target, flags, perm), "wb") as dst:
                 while chunk := src.read(CHUNK):
                     written += len(chunk)
@@ -157,6 +194,9 @@ def _extract(
                     dst.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise _unsafe(rel, f"is corrupt ({exc})") from exc
+        except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+            why = "collides with another entry on this file system (names differing in case?)"
+            raise _unsafe(rel, why) from exc
         except NotImplementedError as exc:
             raise _unsafe(rel, f"uses an unsupported compression method ({exc})") from exc
         done.append(rel)

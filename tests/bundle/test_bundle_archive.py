@@ -262,3 +262,9 @@ def test_existing_destination_is_replaced_atomically(tmp_path: Path) -> None:
     assert zipfile.is_zipfile(dest)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.zip", "ex"]
     assert result.path == dest
+
+
+def test_unwritable_destination_is_a_one_line_error(tmp_path: Path) -> None:
+    folder = build(tmp_path / "ex", TREE)
+    with pytest.raises(BundleError, match=r"^cannot write the bundle to .*missing/b.zip: "):
+        bundle(folder, tmp_path / "missing" / "b.zip")

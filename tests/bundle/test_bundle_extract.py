@@ -228,3 +228,32 @@ def test_destination_must_be_empty(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="is not empty"):
         extract(zip_path, dest)
     assert (dest / "existing").read_text() == "keep me"
+
+
+def test_declared_entry_count_is_checked_before_parsing(tmp_path: Path) -> None:
+    # an end-of-central-directory record claiming 60,000 entries (none exist)
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 60_000, 60_000, 0, 0, 0)
+    zip_path = tmp_path / "b.zip"
+    zip_path.write_bytes(eocd)
+    with pytest.raises(UnsafeBundle, match=r"has 60000 entries, over the limit of 100"):
+        extract(zip_path, tmp_path / "out")
+
+
+def test_declared_zip64_entry_count_is_checked_before_parsing(tmp_path: Path) -> None:
+    record = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, 2**40, 2**40, 0, 0)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, 0, 1)
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0, 0xFFFFFFFF, 0)
+    zip_path = tmp_path / "b.zip"
+    zip_path.write_bytes(record + locator + eocd)
+    with pytest.raises(UnsafeBundle, match=rf"has {2**40} entries, over the limit of 100"):
+        extract(zip_path, tmp_path / "out")
+
+
+def test_zip64_bundle_extracts(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a" * 5000)
+    bundle = write_bundle(collect_files(src), tmp_path / "b.zip", force_zip64=True)
+    dest = tmp_path / "out"
+    assert extract(bundle.path, dest) == ["a.txt"]
+    assert (dest / "a.txt").read_text() == "a" * 5000
