@@ -7,9 +7,9 @@ repository); ``compute_tags`` is pure. Push uses ``tag_rule_options`` + ``TagOpt
 from __future__ import annotations
 
 from hubci.tags.context import resolve_context
-from hubci.tags.engine import TagPlan, compute_tags, parse_rule_set, plan_tags
 from hubci.tags.event import EventContext
 from hubci.tags.options import TagOptions, tag_rule_options
+from hubci.tags.plan import TagPlan, compute_tags, parse_rule_set, plan_tags
 from hubci.tags.rules import TagRuleError
 
 __all__ = [

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from hubci.tags.context import resolve_context
-from hubci.tags.engine import TagPlan, parse_rule_set, plan_tags
 from hubci.tags.event import EventContext
+from hubci.tags.plan import TagPlan, parse_rule_set, plan_tags
 
 __all__ = ["TagOptions", "tag_rule_options"]
 
