@@ -83,10 +83,20 @@ def _ancestors(folder: str) -> Iterable[str]:
         yield folder
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name git or the walk decoded with surrogateescape
+        return False
+    return True
+
+
 def _index(files: Iterable[str]) -> dict[str, set[str]]:
     """Folder (relative, "" for the root) -> names of the files directly in it, minus pruned."""
     by_dir: dict[str, set[str]] = {}
     for rel in files:
+        if not _utf8(rel):
+            continue  # cannot be stored in a bundle (validate reports it in its folder)
         head, _, name = rel.rpartition("/")
         by_dir.setdefault(head, set()).add(name)
     venvs = {d for d, names in by_dir.items() if VENV_MARKER in names}

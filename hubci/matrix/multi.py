@@ -160,7 +160,8 @@ def _outcome(
             result = push(plan, reporter)
             code = result.exit_code
         except HubciError as exc:
-            result = PushResult(status="failed", error=exc.format_message())
+            error = Redactor(plan.secrets())(exc.format_message())
+            result = PushResult(status="failed", error=error)
             code = exc.exit_code
         except Exception as exc:  # a bug must not take the other pushes down with it
             error = f"internal error: {type(exc).__name__}: {exc}"

@@ -170,11 +170,16 @@ def _select(
     return set(reasons), reasons, removed
 
 
+def _shown(path: str) -> str:
+    """A path as printable text (undecodable bytes of a file name become escapes)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _describe(change: Change, path: str) -> str:
     verb = {"A": "added", "D": "deleted", "R": "renamed", "C": "copied", "T": "type changed"}
     if change.status == "R" and change.old is not None:
-        return f"renamed {change.old} -> {change.path}"
-    return f"{verb.get(change.status, 'changed')} {path}"
+        return f"renamed {_shown(change.old)} -> {_shown(change.path)}"
+    return f"{verb.get(change.status, 'changed')} {_shown(path)}"
 
 
 def build_matrix(request: MatrixRequest) -> MatrixResult:

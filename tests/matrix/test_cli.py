@@ -176,3 +176,15 @@ def test_root_that_is_a_file_is_refused(monorepo: tuple[Repo, str], hubci: CliRu
     res = hubci("matrix", "docs/index.md", cwd=repo.path)
     assert res.code == 2
     assert "is a file" in res.err
+
+
+def test_undecodable_file_name_is_shown_escaped(
+    monorepo: tuple[Repo, str], hubci: CliRunner
+) -> None:
+    repo, base = monorepo
+    with open(bytes(repo.path / "execs" / "a") + b"/caf\xe9.txt", "wb") as fh:
+        fh.write(b"data\n")
+    res = hubci("matrix", "--changed-since", base, cwd=repo.path)
+    assert res.code == 0, res.err
+    assert [e["path"] for e in json.loads(res.out)["include"]] == ["execs/a"]
+    assert "  execs/a: added execs/a/caf\\xe9.txt\n" in res.err
