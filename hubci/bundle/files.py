@@ -73,7 +73,10 @@ def collect_files(folder: Path) -> FileSet:
 def is_virtualenv(path: str) -> bool:
     """A venv/virtualenv (``pyvenv.cfg``) or a conda environment (``conda-meta/``)."""
     folder = Path(path)
-    return (folder / "pyvenv.cfg").is_file() or (folder / "conda-meta").is_dir()
+    try:
+        return (folder / "pyvenv.cfg").is_file() or (folder / "conda-meta").is_dir()
+    except OSError:  # an unreadable folder: the walk reports it when it tries to list it
+        return False
 
 
 class _Walker:
@@ -167,7 +170,7 @@ class _Walker:
             )
             return
         if not os.access(path, os.R_OK):
-            self._unreadable(rel, PermissionError(errno.EACCES, "permission denied"))
+            self._unreadable(rel, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
             return
         self.entries.append(BundleEntry(rel, Path(path), st.st_size, st.st_mode, st.st_mtime))
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -175,16 +179,43 @@ def test_special_files_are_left_out_with_a_warning(make_tree: MakeTree) -> None:
     ]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_file_and_folder_are_findings(make_tree: MakeTree) -> None:
-    folder = make_tree({**BASE, "locked.txt": "x", "closed/inner.txt": "y"})
+def collect_unprivileged(folder: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """collect_files as a process that file modes apply to (root: without DAC capabilities)."""
+    if os.geteuid() != 0:
+        files = collect_files(folder)
+        return [e.relpath for e in files.entries], [(p.code, p.file) for p in files.problems]
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file modes cannot be enforced")
+    script = (
+        "import json, sys; from pathlib import Path; from hubci.bundle import collect_files; "
+        "f = collect_files(Path(sys.argv[1])); "
+        "print(json.dumps([[e.relpath for e in f.entries], "
+        "[[p.code, p.file] for p in f.problems]]))"
+    )
+    drop = "-dac_override,-dac_read_search"
+    proc = subprocess.run(
+        [setpriv, "--bounding-set", drop, sys.executable, "-c", script, str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names, problems = json.loads(proc.stdout)
+    return names, [(code, file) for code, file in problems]
+
+
+def test_unreadable_files_and_folders_are_findings(make_tree: MakeTree) -> None:
+    folder = make_tree({**BASE, "locked.txt": "x", "closed/inner.txt": "y", "pkg/ok.py": ""})
     (folder / "locked.txt").chmod(0)
     (folder / "closed").chmod(0)
+    (folder / "alias.txt").symlink_to("locked.txt")
     try:
-        files = collect_files(folder)
+        names, problems = collect_unprivileged(folder)
     finally:
         (folder / "closed").chmod(0o755)
-    assert [(p.code, p.file) for p in files.problems] == [
+    assert names == [".gitignore", "config.yml", "executor.py", "pkg/ok.py"]
+    assert problems == [
+        ("HUB605", "alias.txt"),
         ("HUB605", "closed"),
         ("HUB605", "locked.txt"),
     ]
