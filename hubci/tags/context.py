@@ -270,7 +270,10 @@ def resolve_context(
         default_branch=repo_default,
         repo_default_branch=repo_default,
         base_ref=_str_or_none(payload.get("base_ref")),
-        pr_base_ref=_str_or_none(_dig(payload, "pull_request", "base", "ref")),
+        pr_base_ref=_str_or_none(_dig(payload, "pull_request", "base", "ref"))
+        or _str_or_none(env.get("GITHUB_BASE_REF")),
+        head_ref=_str_or_none(_dig(payload, "pull_request", "head", "ref"))
+        or _str_or_none(env.get("GITHUB_HEAD_REF")),
         short_sha_length=sha_length,
         source=source,
         repository=env.get("GITHUB_REPOSITORY")

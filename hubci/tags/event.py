@@ -34,6 +34,8 @@ class EventContext:
     #: payload ``base_ref`` (tag pushes) and ``pull_request.base.ref`` (pull requests)
     base_ref: str | None = None
     pr_base_ref: str | None = None
+    #: the pull request's head branch (``GITHUB_HEAD_REF``); informational, no rule uses it
+    head_ref: str | None = None
     short_sha_length: int = 7
     source: ContextSource = "explicit"
     repository: str | None = None
@@ -110,6 +112,7 @@ class EventContext:
             "is_default_branch": self.is_default_branch,
             "base_ref": self.base_ref,
             "pr_base_ref": self.pr_base_ref,
+            "head_ref": self.head_ref,
             "short_sha_length": self.short_sha_length,
             "commit_date": self.commit_date.isoformat(),
             "now": self.now.isoformat(),

@@ -52,7 +52,12 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "GIT_CONFIG_NOSYSTEM": "1",
     }.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    for name in (
+        "SOURCE_DATE_EPOCH",
+        "DOCKER_METADATA_PR_HEAD_SHA",
+        "DOCKER_METADATA_SHORT_SHA_LENGTH",
+    ):
+        monkeypatch.delenv(name, raising=False)
     path = tmp_path / "repo"
     path.mkdir()
     for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "one"]):

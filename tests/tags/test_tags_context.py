@@ -322,6 +322,11 @@ def test_actions_pull_request(tmp_path: Path) -> None:
     env = actions_env(tmp_path, "pull_request", "refs/pull/15/merge", PR_PAYLOAD, sha=MERGE_SHA)
     ctx = from_actions(tmp_path, env)
     assert (ctx.ref, ctx.sha, ctx.pr_base_ref) == ("refs/pull/15/merge", MERGE_SHA, "master")
+    assert ctx.head_ref == "test-pr"
+    bare_env = {**env, "GITHUB_BASE_REF": "main", "GITHUB_HEAD_REF": "feature"}
+    bare_env.pop("GITHUB_EVENT_PATH")
+    from_env = from_actions(tmp_path, bare_env)
+    assert (from_env.pr_base_ref, from_env.head_ref) == ("main", "feature")
     assert compute_tags("type=ref,event=pr\ntype=sha", None, None, ctx).tags == (
         "pr-15",
         "sha-2665741",
