@@ -49,6 +49,9 @@ class HubProcess:
     pid: int
     proc: subprocess.Popen[str] = field(repr=False)
     stderr_path: Path
+    #: every stdout line so far (the listening line should be the only one)
+    stdout_lines: list[str] = field(default_factory=list)
+    _pump: threading.Thread | None = field(default=None, repr=False)
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
@@ -58,15 +61,23 @@ class HubProcess:
         if self.proc.poll() is None:
             os.kill(self.pid, signal.SIGTERM)
             try:
-                return self.proc.wait(timeout)
+                self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.kill()
-        return self.proc.wait()
+                return self.kill()
+        return self._reap()
 
     def kill(self) -> int:
         if self.proc.poll() is None:
             os.kill(self.pid, signal.SIGKILL)
-        return self.proc.wait()
+        return self._reap()
+
+    def _reap(self) -> int:
+        code = self.proc.wait()
+        if self._pump is not None:
+            self._pump.join(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return code
 
 
 def start_hub_process(
@@ -97,15 +108,17 @@ def start_hub_process(
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     assert proc.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
+    handle = HubProcess(url="", pid=proc.pid, proc=proc, stderr_path=stderr_path)
 
     def pump() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
+            handle.stdout_lines.append(line)
             lines.put(line)
         lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
-    handle = HubProcess(url="", pid=proc.pid, proc=proc, stderr_path=stderr_path)
+    handle._pump = threading.Thread(target=pump, daemon=True)
+    handle._pump.start()
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()

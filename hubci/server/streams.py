@@ -17,6 +17,8 @@ from hubci.server.store import Event, Store, TaskRow
 
 #: Longest a follower waits between two looks at the log when nobody rings the bell.
 POLL_SECONDS = 0.5
+#: When the Hub stops, how long a follower waits for the cancelled build's last line.
+STOP_GRACE_SECONDS = 2.0
 
 
 def ndjson(obj: Mapping[str, Any]) -> bytes:
@@ -70,6 +72,7 @@ async def _follow(
     store: Store, bell: Bell, task_id: str, after: int, stopping: Callable[[], bool]
 ) -> AsyncIterator[Event]:
     """Yield the task's events after ``after`` until its terminal push event (or shutdown)."""
+    give_up: float | None = None
     while True:
         seen = bell.version
         events = store.events(task_id, after)
@@ -83,8 +86,11 @@ async def _follow(
             if task is None or (task.terminal and not store.events(task_id, after)):
                 return
             if stopping():
-                return
-            await bell.wait(seen)
+                now = asyncio.get_running_loop().time()
+                give_up = give_up if give_up is not None else now + STOP_GRACE_SECONDS
+                if now >= give_up:
+                    return
+            await bell.wait(seen, timeout=POLL_SECONDS if give_up is None else 0.05)
 
 
 async def push_stream(

@@ -1,0 +1,176 @@
+"""``hubci hub serve`` as a real process: the stdout line, signals, restart, CLI faults."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from testing.hub import ALICE, ALICE_TOKEN, USERS, start_hub_process
+
+from .helpers import (
+    executor_zip,
+    lines_of,
+    push,
+    push_raw,
+    query_progress,
+    tasks,
+    terminal,
+    wait_for,
+)
+
+
+def test_serve_prints_one_line_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    hub = start_hub_process(data, users=USERS)
+    try:
+        assert hub.url.startswith("http://127.0.0.1:")
+        whoami = requests.post(
+            f"{hub.url}/v2/rpc/user.identity.whoami",
+            headers={"Authorization": f"token {ALICE_TOKEN}"},
+            timeout=10,
+        )
+        assert whoami.json()["data"]["name"] == ALICE
+    finally:
+        code = hub.stop()
+    assert code == 0
+    assert hub.stdout_lines == [f"hubci hub listening on {hub.url}\n"]
+    log = hub.stderr()
+    assert "signal SIGTERM" in log
+    assert ALICE_TOKEN not in log
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "hub.db").stat().st_mode) == 0o600
+
+
+def test_state_survives_a_restart_and_interrupted_builds_fail_clearly(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = start_hub_process(data, users=USERS, args=["--build-seconds", "0"])
+    try:
+        built = terminal(push(first.url, executor_zip(), id="Greeter", tags="v1"))["payload"]
+        first_task = tasks(first.url, "Greeter")[0]["_id"]
+        first.kill()  # no chance to clean up
+        second = start_hub_process(data, users=USERS, args=["--build-seconds", "60"])
+        response = push_raw(second.url, executor_zip(), id="Greeter", tags="v2")
+        stream = response.iter_lines()
+        assert json.loads(next(stream))["type"] == "init"
+        running = tasks(second.url, "Greeter")[0]["_id"]
+        second.kill()  # SIGKILL in the middle of the build
+    finally:
+        first.kill()
+    third = start_hub_process(data, users=USERS)
+    try:
+        listed = tasks(third.url, "Greeter")
+        assert [t["_id"] for t in listed] == [running, first_task]
+        assert listed[0]["status"] == "failed"
+        assert listed[0]["error"]["message"] == "the Hub restarted during the build; push again"
+        assert listed[1]["status"] == "succeeded"
+        replay = lines_of(query_progress(third.url, running))
+        assert replay[-1]["status"] == "failed"
+        assert "restarted" in replay[-1]["error"]["message"]
+        old = lines_of(query_progress(third.url, first_task))
+        assert old[-1]["result"]["id"] == built["id"]
+        again = terminal(push(third.url, executor_zip(), id="Greeter", tags="v2"))["payload"]
+        assert again["id"] == built["id"]
+        assert "interrupted by the last stop were marked failed" in third.stderr()
+    finally:
+        assert third.stop() == 0
+
+
+def test_sigterm_during_a_build_ends_it_failed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    hub = start_hub_process(data, users=USERS, args=["--build-seconds", "60"])
+    try:
+        response = push_raw(hub.url, executor_zip(), id="Greeter")
+        stream = response.iter_lines()
+        assert json.loads(next(stream))["type"] == "init"
+        assert hub.stop() == 0
+        rest = [json.loads(line) for line in stream]
+        assert rest[-1]["type"] == "error"
+        assert "stopped during the build" in rest[-1]["payload"]["readableMessage"]
+    finally:
+        hub.kill()
+    again = start_hub_process(data, users=USERS)
+    try:
+        assert tasks(again.url, "Greeter")[0]["status"] == "failed"
+    finally:
+        again.stop()
+
+
+def test_faults_can_be_armed_from_the_command_line(tmp_path: Path) -> None:
+    hub = start_hub_process(
+        tmp_path / "data",
+        users=USERS,
+        args=["--fault", "whoami-status:503:1", "--fault", "fail-build:linux/amd64"],
+    )
+    try:
+        first = requests.post(f"{hub.url}/v2/rpc/user.identity.whoami", timeout=10)
+        assert first.status_code == 503
+        end = terminal(push(hub.url, executor_zip(), id="Greeter"))
+        assert end["type"] == "error"
+    finally:
+        hub.stop()
+    assert "fault fired: whoami-status:503" in hub.stderr()
+    assert "fault fired: fail-build:linux/amd64" in hub.stderr()
+
+
+def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hubci", "hub", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+
+
+def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
+    for args, words in (
+        (["--user", "alice"], "--user expects NAME=TOKEN"),
+        (["--user", "al ice=abcdefgh123"], "invalid user name"),
+        (["--user", "alice=short"], "at least 8 characters"),
+        (["--fault", "upload-status:999:1"], "CODE must be"),
+        (["--builder", "magic"], "Invalid value for '--builder'"),
+    ):
+        done = _serve("--data-dir", str(tmp_path / "d"), *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert words in done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stdout == ""
+
+
+def test_one_hub_per_data_dir_and_port_in_use(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    hub = start_hub_process(data, users=USERS)
+    try:
+        same_dir = _serve("--data-dir", str(data), "--user", "alice=abcdefgh123")
+        assert same_dir.returncode != 0
+        assert "another local Hub is using" in same_dir.stderr
+        port = hub.url.rsplit(":", 1)[1]
+        same_port = _serve("--data-dir", str(tmp_path / "other"), "--port", port)
+        assert same_port.returncode != 0
+        assert "cannot listen on 127.0.0.1" in same_port.stderr
+        assert "Traceback" not in same_port.stderr + same_dir.stderr
+    finally:
+        hub.stop()
+
+
+def test_without_users_a_local_account_is_made(tmp_path: Path) -> None:
+    hub = start_hub_process(tmp_path / "data", users={})
+    try:
+        wait_for(lambda: "JINA_AUTH_TOKEN=" in hub.stderr(), what="the token hint")
+        log = hub.stderr()
+        assert "created user `local`" in log
+        token = log.split("JINA_AUTH_TOKEN=", 1)[1].split()[0]
+        whoami = requests.post(
+            f"{hub.url}/v2/rpc/user.identity.whoami",
+            headers={"Authorization": f"token {token}"},
+            timeout=10,
+        )
+        assert whoami.json()["data"]["name"] == "local"
+    finally:
+        hub.stop()
