@@ -14,6 +14,7 @@ are part of its bundle, so the search does not look for more executors there.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -164,6 +165,21 @@ def _examine(root: Path, rel: str, by_dir: dict[str, set[str]]) -> Executor | st
             f"the Hub accepts exactly one (add a {CONFIG_FILE} with its jtype)"
         )
     return None
+
+
+def examine_folder(folder: Path) -> Executor | str | None:
+    """Whether one folder is an executor: an Executor (``rel`` "."), a reason it is not, or None.
+
+    Looks only at the files discovery reads (``config.yml`` and ``*.py`` at the folder and in
+    ``executor/``); ignore rules are not consulted, as when a folder is named explicitly.
+    """
+    by_dir: dict[str, set[str]] = {}
+    for rel, sub in (("", folder), ("executor", folder / "executor")):
+        try:
+            by_dir[rel] = {e.name for e in os.scandir(sub) if e.is_file()}
+        except OSError:
+            continue
+    return _examine(folder, "", by_dir)
 
 
 def list_candidate_files(root: Path, work_tree: WorkTree | None) -> list[str]:
