@@ -53,7 +53,12 @@ class FileSet:
 
 def collect_files(folder: Path) -> FileSet:
     """Select the files of ``folder`` that go into the bundle, sorted by relative path."""
-    if not folder.is_dir():
+    try:
+        is_dir = folder.is_dir()
+    except OSError as exc:
+        msg = f"cannot read {folder}: {exc.strerror or exc}"
+        raise ConfigError(msg, hint="check the folder's permissions") from exc
+    if not is_dir:
         msg = f"{folder} is not a folder"
         raise ConfigError(msg, hint="pass the executor folder (the one holding config.yml)")
     root = os.path.realpath(folder)
@@ -85,6 +90,7 @@ class _Walker:
         self.rules = rules
         self.entries: list[BundleEntry] = []
         self.problems: list[Finding] = list(rules.problems)
+        self._rule_problems = len(rules.problems)
         self.virtualenvs: list[str] = []
 
     def walk(self) -> None:
@@ -102,20 +108,22 @@ class _Walker:
                 rel = f"{rel_dir}/{item.name}" if rel_dir else item.name
                 if not self._name_ok(rel, item.name):
                     continue
-                if item.is_symlink():
-                    child = self._link(rel, item.path, ancestors)
-                elif item.is_dir(follow_symlinks=False):
-                    child = self._dir(rel, item.path)
-                else:
-                    try:
-                        st = item.stat(follow_symlinks=False)
-                    except OSError as exc:
-                        self._unreadable(rel, exc)
-                        continue
-                    self._file(rel, item.path, st)
+                try:
+                    child = self._entry(rel, item, ancestors)
+                except OSError as exc:  # the entry vanished or changed while being looked at
+                    self._unreadable(rel, exc)
                     continue
                 if child is not None:
                     stack.append((rel, child, ancestors | {child}))
+
+    def _entry(self, rel: str, item: os.DirEntry[str], ancestors: frozenset[str]) -> str | None:
+        """Handle one directory entry; return the real path of a directory to enter."""
+        if item.is_symlink():
+            return self._link(rel, item.path, ancestors)
+        if item.is_dir(follow_symlinks=False):
+            return self._dir(rel, item.path)
+        self._file(rel, item.path, item.stat(follow_symlinks=False))
+        return None
 
     def _name_ok(self, rel: str, name: str) -> bool:
         try:
@@ -128,6 +136,15 @@ class _Walker:
                 "file name is not valid UTF-8 and cannot be stored in a zip",
                 shown,
                 "rename it using UTF-8, or " + codes.IGNORE_HINT,
+            )
+            return False
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            self._problem(
+                codes.BAD_NAME,
+                Severity.ERROR,
+                "file name contains a control character (such as a newline)",
+                rel.encode("unicode_escape").decode("ascii"),
+                "rename it, or " + codes.IGNORE_HINT,
             )
             return False
         if "\\" in name:
@@ -252,4 +269,6 @@ class _Walker:
         )
 
     def _problem(self, code: str, severity: Severity, message: str, rel: str, hint: str) -> None:
+        if any(p.code == code and p.file == rel for p in self.problems[: self._rule_problems]):
+            return  # an unreadable rule file is reported once, by load_rules
         self.problems.append(codes.finding(code, severity, message, file=rel, hint=hint))

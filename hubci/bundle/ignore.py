@@ -109,7 +109,7 @@ def load_rules(folder: Path) -> IgnoreRules:
     """Read ``.gitignore`` and ``.dockerignore`` of ``folder`` (its top level only)."""
     problems: list[Finding] = []
     gitignore = folder / ".gitignore"
-    if gitignore.is_file():
+    if _exists(gitignore):
         git_lines = _read_lines(gitignore, problems)
         source = ".gitignore"
     else:
@@ -122,7 +122,7 @@ def load_rules(folder: Path) -> IgnoreRules:
     docker: GitIgnoreSpec | None = None
     negations: list[tuple[str, ...]] = []
     dockerignore = folder / ".dockerignore"
-    if dockerignore.is_file():
+    if _exists(dockerignore):
         translated: list[tuple[int, str]] = []
         for number, raw in enumerate(_read_lines(dockerignore, problems), start=1):
             pattern = _docker_to_gitignore(raw)
@@ -139,6 +139,14 @@ def load_rules(folder: Path) -> IgnoreRules:
         source=source,
         problems=tuple(problems),
     )
+
+
+def _exists(path: Path) -> bool:
+    """A rule file is there (even if unreadable: reading it then reports the problem)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return True
 
 
 def _read_lines(path: Path, problems: list[Finding]) -> list[str]:

@@ -222,12 +222,25 @@ def test_unreadable_files_and_folders_are_findings(make_tree: MakeTree) -> None:
 
 
 def test_names_zip_cannot_carry_safely(make_tree: MakeTree) -> None:
-    folder = make_tree({**BASE, "a\\b.py": ""})
+    folder = make_tree({**BASE, "a\\b.py": "", "new\nline.py": "", "tab\t/x.py": ""})
     (folder / os.fsdecode(b"bad\xff.txt")).write_text("x")
     files = collect_files(folder)
     assert [e.relpath for e in files.entries] == [".gitignore", "config.yml", "executor.py"]
-    assert sorted(p.code for p in files.problems) == ["HUB607", "HUB607"]
+    assert [(p.code, p.file) for p in files.problems] == [
+        ("HUB607", "a\\b.py"),
+        ("HUB607", "bad\\udcff.txt"),
+        ("HUB607", "new\\nline.py"),
+        ("HUB607", "tab\\t"),
+    ]
     assert all(p.file is not None and p.file.isprintable() for p in files.problems)
+
+
+def test_unreadable_gitignore_is_a_finding(make_tree: MakeTree) -> None:
+    folder = make_tree({**BASE, "a.log": ""})
+    (folder / ".gitignore").chmod(0)
+    names, problems = collect_unprivileged(folder)
+    assert problems == [("HUB605", ".gitignore")]
+    assert names == ["a.log", "config.yml", "executor.py"]
 
 
 def test_entries_are_sorted_and_carry_metadata(make_tree: MakeTree) -> None:
