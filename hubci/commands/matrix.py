@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hubci.errors import UsageError
+from hubci.errors import ConfigError, UsageError
 
 
 @click.command()
@@ -92,5 +92,12 @@ def matrix(
     click.echo(matrix_json(result))
     if fmt == "github":
         summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
-        write_github(result, shown_root, Path(output_file), Path(summary) if summary else None)
+        try:
+            write_github(result, shown_root, Path(output_file), Path(summary) if summary else None)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the step outputs to {exc.filename or output_file}: "
+                f"{exc.strerror or exc}",
+                hint="check $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, or use --format json",
+            ) from exc
     return 0

@@ -188,3 +188,17 @@ def test_undecodable_file_name_is_shown_escaped(
     assert res.code == 0, res.err
     assert [e["path"] for e in json.loads(res.out)["include"]] == ["execs/a"]
     assert "  execs/a: added execs/a/caf\\xe9.txt\n" in res.err
+
+
+def test_unwritable_github_output_is_one_line(
+    monorepo: tuple[Repo, str], hubci: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, _ = monorepo
+    target = tmp_path / "no-such-dir" / "output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(target))
+    res = hubci("matrix", "--format", "github", cwd=repo.path)
+    assert res.code == 2
+    assert res.err.splitlines()[-1] == (
+        f"hubci: error: cannot write the step outputs to {target}: No such file or directory "
+        "(check $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, or use --format json)"
+    )
