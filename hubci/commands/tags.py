@@ -39,13 +39,14 @@ def tags(output_format: str, explain: bool, **kwargs: str | None) -> None:
     env = dict(os.environ)
     context, plan = options.resolve(env=env, cwd=Path.cwd())
     in_actions = is_github_actions(env)
-    for warning in (*context.warnings, *plan.warnings):
+    warnings = [*context.warnings, *plan.warnings]
+    for warning in warnings:
         if in_actions:
             click.echo(annotation("warning", warning), err=True)
         else:
             click.echo(f"hubci: warning: {warning}", err=True)
     if output_format == "json":
-        document = {**plan.as_dict(), "context": context.as_dict()}
+        document = {**plan.as_dict(), "warnings": warnings, "context": context.as_dict()}
         click.echo(json.dumps(document, indent=2))
         return
     for line in plan.describe() if explain else plan.all_tags:

@@ -96,7 +96,7 @@ def _short_sha_length(env: Mapping[str, str], value: int | None) -> int:
     text = env.get(SHORT_SHA_ENV, "").strip()
     if not text:
         return 7
-    if not text.isdigit() or int(text) < 1:
+    if not re.fullmatch("[0-9]+", text) or int(text) < 1:
         msg = f"{SHORT_SHA_ENV} is not a valid number: {text}"
         raise UsageError(msg, "set it to a whole number of characters, e.g. 12")
     return int(text)

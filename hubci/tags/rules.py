@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal, NoReturn, get_args
+from typing import Final, Literal, NoReturn, cast, get_args
 
 from hubci.errors import UsageError
 from hubci.tags.template import TemplateError, parse_template
@@ -225,7 +225,7 @@ def parse_rule(line: str, *, option: str = "--tags", number: int | None = None) 
             rule_type = value
         else:
             attrs[key] = value
-    kind: RuleType = rule_type if rule_type is not None else "raw"  # type: ignore[assignment]
+    kind = cast(RuleType, rule_type or "raw")
     regex: re.Pattern[str] | None = None
     regex_global = regex_sticky = False
     if kind == "schedule":
@@ -246,7 +246,7 @@ def parse_rule(line: str, *, option: str = "--tags", number: int | None = None) 
         if "pattern" not in attrs:
             fail("Missing pattern attribute", r"add e.g. pattern=v(\d.\d.\d),group=1")
         attrs.setdefault("group", "0")
-        if not attrs["group"].isdigit():
+        if not re.fullmatch("[0-9]+", attrs["group"]):
             fail("Invalid match group", "group must be a capture-group number, e.g. group=1")
         attrs.setdefault("value", "")
         try:
@@ -329,7 +329,7 @@ def parse_flavor(text: str | None, *, option: str = "--flavor") -> Flavor:
                         "Invalid latest flavor entry",
                         "use latest=auto, latest=true or latest=false",
                     )
-                latest = value  # type: ignore[assignment]
+                latest = cast(LatestMode, value)
             elif key == "prefix":
                 prefix, onlatest_for = value, "prefix"
             elif key == "suffix":

@@ -233,6 +233,8 @@ def test_short_sha_length_env(repo: Path) -> None:
     assert local(repo, short_sha_length=9).short_sha_length == 9
     with pytest.raises(UsageError, match="DOCKER_METADATA_SHORT_SHA_LENGTH is not a valid number"):
         resolve_context(env={"DOCKER_METADATA_SHORT_SHA_LENGTH": "abc"}, cwd=repo)
+    with pytest.raises(UsageError, match="not a valid number: ²"):
+        resolve_context(env={"DOCKER_METADATA_SHORT_SHA_LENGTH": "²"}, cwd=repo)
     with pytest.raises(UsageError, match="at least 1"):
         local(repo, short_sha_length=0)
 

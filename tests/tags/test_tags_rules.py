@@ -106,6 +106,7 @@ def test_rule_type_and_priority() -> None:
         ("type=pep440,value=1.0", "Missing pattern attribute"),
         ("type=match", "Missing pattern attribute"),
         ("type=match,pattern=x,group=a", "Invalid match group"),
+        ("type=match,pattern=x,group=²", "Invalid match group"),
         ("type=match,pattern=(x", "invalid pattern: invalid regular expression"),
         ("type=match,pattern=/x/q", "invalid regular expression flags 'q'"),
         ("type=semver,pattern={{version}},match=(", "invalid match attribute"),
