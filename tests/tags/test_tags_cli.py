@@ -8,10 +8,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
+from click.testing import CliRunner
 
 from hubci.cli import main
+from hubci.tags import TagOptions, tag_rule_options
 
 SEMVER = ["--tags", "type=semver,pattern={{version}}", "--tags", "type=semver,pattern={{major}}"]
 
@@ -198,3 +202,24 @@ def test_real_entry_point(repo: Path) -> None:
         check=False,
     )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "0.3.1\n0\nlatest\n", "")
+
+
+def test_options_reusable_on_another_command(repo: Path) -> None:
+    """What ``hubci push`` does: the same six options next to its own, popped from kwargs."""
+    seen: dict[str, Any] = {}
+
+    @click.command()
+    @click.option("-t", "--tag", "tags", multiple=True)
+    @tag_rule_options
+    def fake_push(**kwargs: Any) -> None:
+        options = TagOptions.pop_from(kwargs)
+        context, plan = options.resolve(env={}, cwd=repo)
+        merged = plan.with_explicit(kwargs.pop("tags"))
+        seen.update(rest=kwargs, has_rules=options.has_rules, tags=merged.tags, ref=context.ref)
+
+    result = CliRunner().invoke(
+        fake_push, ["-t", "extra", "--tags", "type=raw,value=rc", "--ref", "refs/heads/x"]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen == {"rest": {}, "has_rules": True, "tags": ("rc", "extra"), "ref": "refs/heads/x"}
+    assert TagOptions().has_rules is False
