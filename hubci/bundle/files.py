@@ -242,7 +242,7 @@ class _Walker:
             )
             return None
         target = os.path.relpath(real, self.root).replace(os.sep, "/")
-        if not self.rules.selects(target, is_dir=is_dir):
+        if not self._reachable(target, is_dir=is_dir):
             self._problem(
                 codes.LINK_TO_IGNORED,
                 Severity.ERROR,
@@ -255,6 +255,18 @@ class _Walker:
             return real
         self._file(rel, real, st)
         return None
+
+    def _reachable(self, target: str, *, is_dir: bool) -> bool:
+        """Whether the walk itself would bundle ``target`` (rules, and no virtualenv on the way)."""
+        if target == ".":
+            return True
+        if not self.rules.selects(target, is_dir=is_dir):
+            return False
+        parts = target.split("/")
+        depth = len(parts) if is_dir else len(parts) - 1
+        return not any(
+            is_virtualenv(str(Path(self.root).joinpath(*parts[: n + 1]))) for n in range(depth)
+        )
 
     def _ignored_either_way(self, rel: str) -> bool:
         return self.rules.ignores_file(rel) or self.rules.prunes_dir(rel)

@@ -130,6 +130,21 @@ def test_link_to_an_ignored_file_or_folder_is_an_error(make_tree: MakeTree) -> N
     ]
 
 
+def test_link_into_a_virtualenv_is_an_error(make_tree: MakeTree) -> None:
+    folder = make_tree({**BASE, "env/pyvenv.cfg": "", "env/lib/site.py": "x"})
+    (folder / "site.py").symlink_to("env/lib/site.py")
+    (folder / "envlib").symlink_to("env/lib", target_is_directory=True)
+    (folder / "envroot").symlink_to("env", target_is_directory=True)
+    files = collect_files(folder)
+    assert [e.relpath for e in files.entries] == [".gitignore", "config.yml", "executor.py"]
+    assert [(p.code, p.file) for p in files.problems] == [
+        ("HUB609", "env"),
+        ("HUB604", "envlib"),
+        ("HUB604", "envroot"),
+        ("HUB604", "site.py"),
+    ]
+
+
 def test_ignored_bad_links_are_silent(make_tree: MakeTree, tmp_path: Path) -> None:
     folder = make_tree(BASE)
     (folder / "x.log").symlink_to(tmp_path)

@@ -40,7 +40,7 @@ def build(root: Path, tree: dict[tuple[str, ...], tuple[bytes, bool]], order: li
         os.utime(path, (1_500_000_000 + index * 3600, 1_500_000_000 + index * 3600))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(tree=TREE, data=st.data())
 def test_same_files_same_md5_and_a_lossless_round_trip(
     tree: dict[tuple[str, ...], tuple[bytes, bool]], data: st.DataObject
