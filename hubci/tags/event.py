@@ -26,10 +26,10 @@ class EventContext:
     event_name: str = ""
     ref: str = ""
     sha: str = ""
-    #: for ``{{is_default_branch}}``: the payload's ``repository.default_branch`` (else the
-    #: repository's default branch, so it also works outside Actions)
+    #: for ``{{is_default_branch}}`` (upstream: the payload's ``repository.default_branch``)
     default_branch: str | None = None
-    #: for ``type=edge`` without ``branch=``: --default-branch, the payload, or the git remote HEAD
+    #: for ``type=edge`` without ``branch=`` (upstream: the repository API). resolve_context sets
+    #: both to --default-branch, else the payload's value, else the git remote's HEAD.
     repo_default_branch: str | None = None
     #: payload ``base_ref`` (tag pushes) and ``pull_request.base.ref`` (pull requests)
     base_ref: str | None = None
