@@ -189,10 +189,14 @@ def list_candidate_files(root: Path, work_tree: WorkTree | None) -> list[str]:
     return walk_files(root, _pruned)
 
 
-def discover(root: Path) -> Discovery:
-    """Every executor folder under ``root``, sorted by path (a folder's parent before it)."""
+def discover(root: Path, *, use_git: bool = True) -> Discovery:
+    """Every executor folder under ``root``, sorted by path (a folder's parent before it).
+
+    ``use_git=False`` always walks the folder (for a scratch copy that must not be read
+    through whatever repository its temporary folder happens to sit in).
+    """
     root = root.resolve()
-    work_tree = work_tree_of(root)
+    work_tree = work_tree_of(root) if use_git else None
     result = Discovery(root=root, work_tree=work_tree)
     by_dir = _index(list_candidate_files(root, work_tree))
     accepted: set[str] = set()

@@ -137,7 +137,7 @@ def _removed(
         scan_root = tree if prefix == "." else tree / prefix
         if not scan_root.is_dir():
             return []
-        before = discover(scan_root)
+        before = discover(scan_root, use_git=False)
     gone = (discovery.rel_to_top(e.rel) for e in before.executors)
     return sorted(p for p in gone if p not in current)
 

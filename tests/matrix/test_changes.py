@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from hubci.matrix.plan import MatrixRequest, MatrixResult, build_matrix
 from tests.matrix.gitrepo import Repo
@@ -247,3 +250,16 @@ def test_always_negation_excludes_a_subtree(repo: Repo) -> None:
     repo.commit()
     assert _matrix(repo.path, base, "shared/**", "!shared/docs/**").entries == []
     assert len(_matrix(repo.path, base, "shared/**").entries) == 3
+
+
+def test_removed_detection_ignores_where_the_scratch_folder_lives(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write(".gitignore", "scratch/\n")
+    base = _three(repo)
+    scratch = repo.path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # temp files inside an ignored folder
+    repo.git("rm", "-q", "-r", "execs/b")
+    repo.commit()
+    assert _matrix(repo.path, base).removed == ["execs/b"]
