@@ -108,9 +108,28 @@ def _read_text(path: Path, relname: str, findings: list[Finding]) -> str | None:
         return None
 
 
+def _reader_error(exc: yaml.reader.ReaderError, text: str, relname: str) -> Finding:
+    position = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = exc.character if isinstance(exc.character, int) else 0
+    return finding(
+        "HUB103",
+        f"{relname} contains a character YAML does not allow (#x{character:04x})",
+        file=relname,
+        line=line,
+        col=col,
+        hint="remove the control character",
+    )
+
+
 def parse_yaml(text: str, relname: str, findings: list[Finding]) -> tuple[yaml.Node | None, Any]:
     """Compose and construct one YAML document; problems become findings (HUB103)."""
-    loader = TolerantLoader(text)
+    try:
+        loader = TolerantLoader(text)  # the reader checks for forbidden characters here
+    except yaml.reader.ReaderError as exc:
+        findings.append(_reader_error(exc, text, relname))
+        return None, None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -126,6 +145,9 @@ def parse_yaml(text: str, relname: str, findings: list[Finding]) -> tuple[yaml.N
                 col=mark.column + 1 if mark else None,
             )
         )
+        return None, None
+    except yaml.reader.ReaderError as exc:
+        findings.append(_reader_error(exc, text, relname))
         return None, None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
         findings.append(

@@ -6,7 +6,6 @@ secret (checks are written that way), so nothing here needs to mask.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -92,6 +91,8 @@ def render_text(reports: Sequence[ExecutorReport], *, strict: bool = False) -> s
 
 
 def render_json(reports: Sequence[ExecutorReport], *, strict: bool = False) -> str:
+    import json
+
     document = {
         "ok": all_ok(reports, strict=strict),
         "executors": [r.to_json(strict=strict) for r in reports],
