@@ -32,7 +32,7 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002
         return sorted(name for name in COMMANDS if self._available(name))
 
     @staticmethod
@@ -40,7 +40,7 @@ class LazyGroup(click.Group):
         module = COMMANDS[name].split(":", 1)[0]
         return importlib.util.find_spec(module) is not None
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: ARG002
         target = COMMANDS.get(cmd_name)
         if target is None or not self._available(cmd_name):
             return None
