@@ -6,10 +6,11 @@ and no extra fields. File modification times, the umask, the walk order and the 
 leak into the archive (one caveat: DEFLATE output is the zlib library's, which every CPython
 build ships at the same level-6 behaviour in practice).
 
-The zip is written in one pass: file content is streamed in :data:`CHUNK` pieces and each entry
-ends with a data descriptor (sizes and CRC after the data, the way streaming zip writers work),
-so nothing is ever seeked back over and the md5 is the hash of exactly the bytes written. Entries
-that need it get ZIP64 headers. Data that does not compress is STORED rather than DEFLATEd.
+File content is streamed in :data:`CHUNK` pieces, never held whole in memory. Each local header
+carries the real CRC and sizes (zipfile seeks back once per entry to fill them in; no data
+descriptors), so the zip is as plain as the official client's and even streaming unzippers read
+it. The md5 is fed entry by entry, as soon as an entry is final, from the bytes just written.
+Entries that need it get ZIP64 headers. Data that does not compress is STORED, not DEFLATEd.
 """
 
 from __future__ import annotations
@@ -100,12 +101,14 @@ def write_bundle(
         raise _cannot_write(dest, exc) from exc
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as raw:
-            out = _HashingWriter(raw)
+        with os.fdopen(fd, "w+b") as raw:
+            hasher = _FinishedBytesHasher(raw)
             done = 0
-            with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
+            with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
                 for entry in fileset.entries:
                     done = _write_entry(zf, entry, done, total, progress, force_zip64)
+                    hasher.catch_up()  # the entry and its rewritten header are final now
+            hasher.catch_up()  # the central directory
         tmp.chmod(0o644)
         tmp.replace(dest)
     except OSError as exc:  # the zip itself could not be written (reads raise BundleError)
@@ -118,8 +121,8 @@ def write_bundle(
         progress(0, 0)
     return Bundle(
         path=dest,
-        size=out.count,
-        md5=out.md5.hexdigest(),
+        size=hasher.count,
+        md5=hasher.md5.hexdigest(),
         files=len(fileset.entries),
         content_bytes=done,
     )
@@ -174,25 +177,26 @@ def _write_entry(
     return done + written
 
 
-class _HashingWriter:
-    """A write-only, non-seekable file: zipfile then streams (data descriptors, no seeks)."""
+class _FinishedBytesHasher:
+    """The md5 of a file being written, fed with each region as soon as it is final.
+
+    zipfile writes an entry's local header, streams its data, then seeks back once to fill in
+    the header's CRC and sizes. After that the entry never changes, so :meth:`catch_up` hashes
+    it right away, reading it back while it is still in the page cache, in chunks.
+    """
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.count = 0
 
-    def write(self, data: bytes) -> int:
-        self._raw.write(data)
-        self.md5.update(data)
-        self.count += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.count
-
-    def flush(self) -> None:
-        self._raw.flush()
-
-    def close(self) -> None:
-        """The underlying file is closed by its owner."""
+    def catch_up(self) -> None:
+        end = self._raw.seek(0, os.SEEK_END)
+        self._raw.seek(self.count)
+        while self.count < end:
+            block = self._raw.read(min(CHUNK, end - self.count))
+            if not block:
+                msg = "the bundle file shrank while it was being written"
+                raise OSError(msg)
+            self.md5.update(block)
+            self.count += len(block)

@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -79,6 +80,29 @@ def test_bundle_is_a_readable_zip_with_the_selected_files(tmp_path: Path) -> Non
         for name, content in TREE.items():
             expected = content.encode() if isinstance(content, str) else content
             assert zf.read(name) == expected
+
+
+def test_local_headers_are_complete_so_streaming_readers_work(tmp_path: Path) -> None:
+    """Walk the zip front to back using only local headers, as a streaming unzipper does."""
+    folder = build(tmp_path / "ex", TREE)
+    raw = bundle(folder, tmp_path / "b.zip").path.read_bytes()
+    pos = 0
+    seen: list[str] = []
+    while raw[pos : pos + 4] == b"PK\x03\x04":
+        flags, method, _, _, crc, csize, size, nlen, xlen = struct.unpack(
+            "<HHHHIIIHH", raw[pos + 6 : pos + 30]
+        )
+        assert flags & 0x08 == 0  # no data descriptor
+        name = raw[pos + 30 : pos + 30 + nlen].decode()
+        data = raw[pos + 30 + nlen + xlen : pos + 30 + nlen + xlen + csize]
+        if method == zipfile.ZIP_DEFLATED:
+            data = zlib.decompress(data, -15)
+        assert len(data) == size
+        assert zlib.crc32(data) == crc
+        seen.append(name)
+        pos += 30 + nlen + xlen + csize
+    assert raw[pos : pos + 4] == b"PK\x01\x02"  # straight into the central directory
+    assert seen == sorted(TREE)
 
 
 def test_entries_have_fixed_metadata(tmp_path: Path) -> None:
