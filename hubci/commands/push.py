@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from hubci.push.plan import DEFAULT_TIMEOUT, PushOptions, resolve_plan
+from hubci.tags.options import TagOptions, tag_rule_options
 
 HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
 
@@ -24,6 +26,7 @@ HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
     metavar="TAG",
     help="Tag that can never be pushed again (repeatable).",
 )
+@tag_rule_options
 @click.option("--platform", metavar="P1,P2", help="Build platforms, e.g. linux/amd64,linux/arm64.")
 @click.option(
     "--build-env",
@@ -101,6 +104,7 @@ def push(
     no_wait: bool,
     timeout: float,
     output: str,
+    **tag_kwargs: Any,
 ) -> int:
     """Push the executor folder PATH to a Hub and follow its build to the end.
 
@@ -131,10 +135,13 @@ def push(
         wait=not no_wait,
         timeout=timeout,
         output="json" if output == "json" else "text",
+        tag_rules=TagOptions.pop_from(tag_kwargs),
     )
     plan = resolve_plan(options)
     redact = Redactor(plan.secrets())
     reporter = TextReporter(verbose=verbose, redact=redact)
+    for warning in plan.tag_warnings:
+        reporter.line(f"warning: {warning}")
     result = run_push(plan, reporter)
     if result.status == "dry-run":
         assert result.bundle is not None
@@ -146,8 +153,6 @@ def push(
         return 0
     from hubci.push.render import result_text
 
-    for warning in result.warnings:
-        reporter.line(f"warning: {warning}")
     if plan.output == "json":
         click.echo(dump_json(result.to_json(), redact))
     else:

@@ -79,8 +79,6 @@ def status(
     redact = Redactor([plan.token.reveal()] if plan.token else [])
     reporter = TextReporter(verbose=verbose, redact=redact)
     result = run_status(plan, reporter)
-    for warning in result.warnings:
-        reporter.line(f"warning: {warning}")
     if plan.output == "json":
         click.echo(dump_json(result.to_json(), redact))
         if result.exit_code and result.error:

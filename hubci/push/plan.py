@@ -12,11 +12,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hubci import rules
 from hubci.errors import ConfigError, UsageError
 from hubci.secret import Secret
+
+if TYPE_CHECKING:
+    from hubci.tags import TagOptions
 
 Output = Literal["text", "json"]
 Visibility = Literal["public", "private"]
@@ -49,8 +52,8 @@ class PushOptions:
     wait: bool = True
     timeout: float = DEFAULT_TIMEOUT
     output: Output = "text"
-    #: (tag, where it came from) when the tags were computed from rules (hubci.tags).
-    tag_origins: tuple[tuple[str, str], ...] = ()
+    #: ``--tags/--flavor/--protected-tags/--ref/--sha/--default-branch`` (hubci.tags.TagOptions)
+    tag_rules: TagOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ class PushPlan:
     timeout: float | None  # None: no limit
     output: Output
     ci_vendor: str = "(unset)"
+    #: (tag, where it came from: "-t/--tag", "--protected-tag" or the tag rule)
     tag_origins: tuple[tuple[str, str], ...] = ()
+    tag_warnings: tuple[str, ...] = ()
     local_data_dir: Path | None = None
 
     def secrets(self) -> list[str]:
@@ -226,6 +231,27 @@ def _tags(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _resolve_tags(
+    options: PushOptions, env: Mapping[str, str], folder: Path
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(tags, protected tags, origins, warnings) from -t/--protected-tag and the tag rules."""
+    tags = _tags(options.tags, "--tag")
+    protected = _tags(options.protected_tags, "--protected-tag")
+    rules_given = options.tag_rules is not None and options.tag_rules.has_rules
+    if not rules_given:
+        explicit = [(t, "-t/--tag") for t in tags if t not in protected]
+        explicit += [(t, "--protected-tag") for t in protected]
+        return tuple(t for t in tags if t not in protected), protected, tuple(explicit), ()
+    assert options.tag_rules is not None
+    _context, computed = options.tag_rules.resolve(env=env, cwd=folder)
+    computed = computed.with_explicit(tags, protected)
+    if not computed.all_tags:
+        msg = "the tag rules gave no tag for this ref, so nothing would be tagged"
+        raise UsageError(msg, "check --tags/--ref, or add -t TAG; `hubci tags` shows the rules")
+    origins = tuple((t, computed.sources.get(t, "?")) for t in computed.all_tags)
+    return computed.tags, computed.protected_tags, origins, tuple(computed.warnings)
+
+
 def _name(folder: Path, options: PushOptions) -> tuple[str, str]:
     if options.name is not None and not rules.EXECUTOR_NAME.match(options.name):
         msg = f"--name {options.name!r} is not a valid executor name"
@@ -276,6 +302,7 @@ def resolve_plan(
     token, token_source = resolve_token(options.token, env, hub)
     name, name_source = _name(folder, options)
     local_dir = (data_dir or default_local_data_dir()) if hub.local else None
+    tags, protected, origins, tag_warnings = _resolve_tags(options, env, folder)
     return PushPlan(
         folder=folder,
         name=name,
@@ -283,8 +310,8 @@ def resolve_plan(
         hub=hub,
         token=token,
         token_source=token_source,
-        tags=_tags(options.tags, "--tag"),
-        protected_tags=_tags(options.protected_tags, "--protected-tag"),
+        tags=tags,
+        protected_tags=protected,
         platforms=platforms,
         build_env=_build_env(options.build_env, env),
         dockerfile=_dockerfile(folder, options.dockerfile, cwd),
@@ -298,6 +325,7 @@ def resolve_plan(
         timeout=options.timeout or None,
         output=options.output,
         ci_vendor=ci_vendor(env),
-        tag_origins=options.tag_origins or tuple((t, "--tag") for t in _tags(options.tags, "")),
+        tag_origins=origins,
+        tag_warnings=tag_warnings,
         local_data_dir=local_dir,
     )

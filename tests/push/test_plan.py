@@ -138,3 +138,45 @@ def test_missing_folder_and_name(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(UsageError, match="cannot tell the executor's name"):
         _plan(tmp_path / "empty")
+
+
+def _git(folder: Path, *args: str) -> None:
+    import subprocess
+
+    env = {
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+        "PATH": "/usr/bin:/bin", "HOME": str(folder),
+    }  # fmt: skip
+    subprocess.run(["git", *args], cwd=folder, env=env, check=True, capture_output=True)
+
+
+def test_tag_rules_from_git_with_their_origins(folder: Path) -> None:
+    from hubci.tags import TagOptions
+
+    _git(folder, "init", "-q")
+    _git(folder, "add", "-A")
+    _git(folder, "commit", "-qm", "c")
+    _git(folder, "tag", "v1.2.3")
+    rules = TagOptions(
+        tags_rules="type=semver,pattern={{major}}.{{minor}}",
+        protected_rules="type=semver,pattern={{version}}",
+        ref="refs/tags/v1.2.3",
+    )
+    plan = _plan(folder, tags=("extra",), tag_rules=rules)
+    assert plan.tags == ("1.2", "latest", "extra")
+    assert plan.protected_tags == ("1.2.3",)
+    origins = dict(plan.tag_origins)
+    assert "--tags line 1" in origins["1.2"]
+    assert origins["extra"] == "-t/--tag"
+    assert "--protected-tags line 1" in origins["1.2.3"]
+    no_match = TagOptions(tags_rules="type=semver,pattern={{version}}", ref="refs/heads/dev")
+    with pytest.raises(UsageError, match="gave no tag"):
+        _plan(folder, tag_rules=no_match)
+
+
+def test_explicit_tags_only(folder: Path) -> None:
+    plan = _plan(folder, tags=("v1",), protected_tags=("v1",))
+    assert plan.tags == ()
+    assert plan.protected_tags == ("v1",)
+    assert dict(plan.tag_origins) == {"v1": "--protected-tag"}
