@@ -24,7 +24,7 @@ from hubci.bundle.files import is_virtualenv
 from hubci.bundle.ignore import IgnoreRules, load_rules
 from hubci.errors import UsageError
 from hubci.matrix.changes import Change, ChangeSet, ChangesUnknown, changes_since, files_at
-from hubci.matrix.discover import Discovery, Executor, discover, is_within
+from hubci.matrix.discover import SKIP_DIRS, Discovery, Executor, discover, is_within
 
 Mode = Literal["all", "changed", "fallback"]
 NULL_SHA = re.compile(r"^0{7,40}$")
@@ -130,9 +130,15 @@ def _removed(
     discovery: Discovery, changes: ChangeSet, candidates: set[str], current: set[str]
 ) -> list[str]:
     """Which candidate folders were executors at the merge base (and are none now)."""
-    if not candidates or discovery.work_tree is None:
+    if discovery.work_tree is None:
         return []
     prefix = discovery.rel_to_top(".")
+    skip = len(PurePosixPath(prefix).parts) if prefix != "." else 0
+    candidates = {  # folders discovery would never enter need not be copied out
+        c for c in candidates if not SKIP_DIRS.intersection(PurePosixPath(c).parts[skip:])
+    }
+    if not candidates:
+        return []
     with files_at(discovery.work_tree, changes.base, candidates) as tree:
         scan_root = tree if prefix == "." else tree / prefix
         if not scan_root.is_dir():

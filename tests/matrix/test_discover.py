@@ -121,3 +121,27 @@ def test_walk_does_not_enter_virtualenvs_outside_git(tmp_path: Path) -> None:
             (root / folder / rel).write_text(text)
     (root / "venv2" / "pyvenv.cfg").write_text("home = /usr\n")
     assert _paths(root) == ["ok"]
+
+
+def test_names_agree_with_resolve_name(repo: Repo) -> None:
+    from hubci.validate.config import resolve_name
+
+    repo.executor("metas", "M", name="from-metas")
+    repo.executor("manifest", "F")
+    repo.write("manifest/manifest.yml", "name: from-manifest\n")
+    repo.executor("both", "B", name="metas-wins")
+    repo.write("both/manifest.yml", "name: manifest-loses\n")
+    repo.executor("bare", "J")
+    repo.executor("noconfig", "N", config=False)
+    repo.write("noconfig/manifest.yml", "name: manifest-no-config\n")
+    repo.executor("noconfig-bare", "NB", config=False)
+    found = discover(repo.path).executors
+    assert [(e.rel, e.name) for e in found] == [
+        ("bare", "J"),
+        ("both", "metas-wins"),
+        ("manifest", "from-manifest"),
+        ("metas", "from-metas"),
+        ("noconfig", "manifest-no-config"),
+        ("noconfig-bare", "NB"),
+    ]
+    assert all(e.name == resolve_name(e.folder)[0] for e in found)
