@@ -200,6 +200,8 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        # build-env values are deleted when their build ends: overwrite them on disk too
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(SCHEMA)
         self._user_hashes: dict[str, str] = {}
 
@@ -481,11 +483,20 @@ class Store:
             self._end(db, task.id, "succeeded", result=result)
             self._append(db, task.id, "push", final)
 
+        self._scrub()
+
     def fail(self, task_id: str, error: Mapping[str, Any], final: Mapping[str, Any]) -> None:
         """End the task failed and log ``final`` (its ``error`` line) atomically."""
         with self._tx() as db:
             self._end(db, task_id, "failed", error=error)
             self._append(db, task_id, "push", final)
+        self._scrub()
+
+    def _scrub(self) -> None:
+        """Fold the WAL into the database and empty it, so deleted build-env values (zeroed
+        by ``secure_delete``) do not linger in old WAL frames."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @staticmethod
     def _end(
