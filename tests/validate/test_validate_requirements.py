@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.requirements import Requirement
 
-from hubci.validate.requirements import check_requirements
+from hubci.validate.requirements import SIMPLE_REQUIREMENT, check_requirements
 
 
 def _check(tmp_path: Path, text: str | bytes) -> list[tuple[str, int | None, int | None]]:
@@ -140,3 +143,74 @@ def test_revision_after_at_is_not_a_login(tmp_path: Path) -> None:
 def test_missing_file_is_fine(tmp_path: Path) -> None:
     result = check_requirements(tmp_path)
     assert (result.findings, result.refs, result.exists) == ([], [], False)
+
+
+simple_tokens = st.sampled_from(
+    [
+        "numpy",
+        "a",
+        "A.b-c_d",
+        "[",
+        "]",
+        "x",
+        ",",
+        " ",
+        "==",
+        "!=",
+        ">=",
+        "<=",
+        ">",
+        "<",
+        "~=",
+        "===",
+        "1",
+        "0",
+        ".",
+        "*",
+        "a1",
+        "b2",
+        "rc3",
+        ".post1",
+        ".dev2",
+        "+cpu",
+        "+",
+        "-",
+        "_",
+        "v",
+        "!",
+        ";",
+        "@",
+        "(",
+        ")",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(simple_tokens, min_size=1, max_size=14).map("".join))
+def test_fast_path_accepts_only_what_packaging_accepts(line: str) -> None:
+    if SIMPLE_REQUIREMENT.match(line):
+        Requirement(line)  # must not raise
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "numpy",
+        "numpy>=1.21,<2",
+        "pillow[avif, webp] >= 10.0.1",
+        "torch==2.1.0+cpu",
+        "x==1.0.*",
+        "x~=1.4.2",
+        "x!=2.0rc1",
+        "x>=1.0a1.post2.dev3",
+    ],
+)
+def test_fast_path_covers_the_common_lines(line: str) -> None:
+    assert SIMPLE_REQUIREMENT.match(line)
+    Requirement(line)
+
+
+@pytest.mark.parametrize("line", ["x>=1.0.*", "x~=1", "x>=1.0+cpu", "x===1", "x (>=1)"])
+def test_fast_path_leaves_the_rest_to_packaging(line: str) -> None:
+    assert not SIMPLE_REQUIREMENT.match(line)
