@@ -106,8 +106,6 @@ class _Walker:
                 continue
             for item in items:
                 rel = f"{rel_dir}/{item.name}" if rel_dir else item.name
-                if not self._name_ok(rel, item.name):
-                    continue
                 try:
                     child = self._entry(rel, item, ancestors)
                 except OSError as exc:  # the entry vanished or changed while being looked at
@@ -125,7 +123,9 @@ class _Walker:
         self._file(rel, item.path, item.stat(follow_symlinks=False))
         return None
 
-    def _name_ok(self, rel: str, name: str) -> bool:
+    def _name_ok(self, rel: str) -> bool:
+        """Whether a zip can carry the name safely (checked once the path is known to count)."""
+        name = rel.rsplit("/", 1)[-1]
         try:
             name.encode("utf-8")
         except UnicodeEncodeError:
@@ -160,7 +160,7 @@ class _Walker:
 
     def _dir(self, rel: str, path: str) -> str | None:
         """The real path of a directory to enter, or None."""
-        if self.rules.prunes_dir(rel):
+        if self.rules.prunes_dir(rel) or not self._name_ok(rel):
             return None
         if is_virtualenv(path):
             self.virtualenvs.append(rel)
@@ -175,7 +175,7 @@ class _Walker:
         return path
 
     def _file(self, rel: str, path: str, st: os.stat_result) -> None:
-        if self.rules.ignores_file(rel):
+        if self.rules.ignores_file(rel) or not self._name_ok(rel):
             return
         if not stat.S_ISREG(st.st_mode):
             self._problem(
@@ -196,7 +196,7 @@ class _Walker:
         try:
             st = Path(path).stat()
         except OSError as exc:
-            if self._ignored_either_way(rel):
+            if self._ignored_either_way(rel) or not self._name_ok(rel):
                 return None
             if exc.errno == errno.ELOOP:
                 self._problem(
@@ -222,6 +222,8 @@ class _Walker:
         if is_dir and self.rules.prunes_dir(rel):
             return None
         if not is_dir and self.rules.ignores_file(rel):
+            return None
+        if not self._name_ok(rel):
             return None
         if real != self.root and not real.startswith(self.root + os.sep):
             self._problem(

@@ -250,6 +250,33 @@ def test_names_zip_cannot_carry_safely(make_tree: MakeTree) -> None:
     assert all(p.file is not None and p.file.isprintable() for p in files.problems)
 
 
+def test_ignored_files_with_odd_names_are_fine(make_tree: MakeTree) -> None:
+    folder = make_tree({**BASE, "odd\nname.log": "", "ignored-dir/a\\b": ""})
+    (folder / os.fsdecode(b"bad\xff.log")).write_text("x")
+    (folder / "tab\t.log").symlink_to("nowhere")
+    files = collect_files(folder)
+    assert [e.relpath for e in files.entries] == [".gitignore", "config.yml", "executor.py"]
+    assert files.problems == []
+
+
+def test_odd_names_of_links_and_folders(make_tree: MakeTree) -> None:
+    folder = make_tree({**BASE, "real.py": "", "dir\\x/f.py": ""})
+    (folder / "link\\x.py").symlink_to("real.py")
+    (folder / "gone\\x").symlink_to("nowhere")
+    files = collect_files(folder)
+    assert [e.relpath for e in files.entries] == [
+        ".gitignore",
+        "config.yml",
+        "executor.py",
+        "real.py",
+    ]
+    assert [(p.code, p.file) for p in files.problems] == [
+        ("HUB607", "dir\\x"),
+        ("HUB607", "gone\\x"),
+        ("HUB607", "link\\x.py"),
+    ]
+
+
 def test_unreadable_gitignore_is_a_finding(make_tree: MakeTree) -> None:
     folder = make_tree({**BASE, "a.log": ""})
     (folder / ".gitignore").chmod(0)
