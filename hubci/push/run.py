@@ -93,13 +93,23 @@ def _own_task(
         delay = min(delay * 2, 5.0)
 
 
-def _task_id_quietly(client: HubClient, name: str) -> str | None:
+def _task_quietly(client: HubClient, name: str) -> dict[str, Any] | None:
+    """This session's task if the Hub lists it; None on any problem (used for reporting)."""
     try:
         task = client.find_task(name)
     except HubciError:
         return None
-    value = task.get("_id") if task else None
-    return value if isinstance(value, str) else None
+    return task if task is not None and isinstance(task.get("_id"), str) else None
+
+
+def _built_platforms(task: dict[str, Any] | None) -> tuple[str, ...]:
+    """The platforms the Hub built (``data.buildParams.platforms`` of the task), if it says."""
+    data = task.get("data") if task else None
+    params = data.get("buildParams") if isinstance(data, dict) else None
+    platforms = params.get("platforms") if isinstance(params, dict) else None
+    if isinstance(platforms, list) and all(isinstance(p, str) for p in platforms):
+        return tuple(platforms)
+    return ()
 
 
 class Pusher:
@@ -123,7 +133,16 @@ class Pusher:
         self.sleep = sleep
         self.start = time.monotonic()
         self.deadline = None if plan.timeout is None else self.start + plan.timeout
-        self.task_id: str | None = None
+        self.task: dict[str, Any] | None = None
+
+    @property
+    def task_id(self) -> str | None:
+        return str(self.task["_id"]) if self.task is not None else None
+
+    def lookup_task(self) -> str | None:
+        if self.task is None:
+            self.task = _task_quietly(self.client, self.plan.name)
+        return self.task_id
 
     def form(self) -> PushForm:
         plan = self.plan
@@ -145,8 +164,7 @@ class Pusher:
         )
 
     def result(self, terminal: Terminal, warnings: list[str]) -> PushResult:
-        if self.task_id is None:
-            self.task_id = _task_id_quietly(self.client, self.plan.name)
+        self.lookup_task()
         error = terminal.error
         if terminal.status == "failed" and terminal.stage == "normalizer":
             error = f"the Hub's normalizer rejected the bundle: {error}"
@@ -155,7 +173,9 @@ class Pusher:
         return PushResult(
             status=terminal.status,
             task_id=self.task_id,
-            executor=ExecutorInfo.from_payload(terminal.executor, platforms=self.plan.platforms),
+            executor=ExecutorInfo.from_payload(
+                terminal.executor, platforms=_built_platforms(self.task) or self.plan.platforms
+            ),
             bundle=self.bundle,
             duration_s=time.monotonic() - self.start,
             error=error,
@@ -165,8 +185,7 @@ class Pusher:
         )
 
     def timeout(self) -> PushResult:
-        if self.task_id is None:
-            self.task_id = _task_id_quietly(self.client, self.plan.name)
+        self.lookup_task()
         follow = f"hubci status --id {self.task_id}" if self.task_id else "hubci status PATH"
         return PushResult(
             status="timeout",
@@ -206,8 +225,7 @@ class Pusher:
         except FollowTimeout:
             return self.timeout()
         except KeyboardInterrupt:
-            if self.task_id is None:
-                self.task_id = _task_id_quietly(client, plan.name)
+            self.lookup_task()
             follow = (
                 f"hubci status --id {self.task_id}"
                 if self.task_id
@@ -221,7 +239,7 @@ class Pusher:
         if stream is not None:
             if not plan.wait:
                 stream.close()
-                self.task_id = _own_task(client, plan.name, self.deadline, self.sleep)["_id"]
+                self.task = _own_task(client, plan.name, self.deadline, self.sleep)
                 return PushResult(
                     status="submitted",
                     task_id=self.task_id,
@@ -237,9 +255,9 @@ class Pusher:
             reporter.line("the Hub never answered the upload but recorded its build; following it")
         if task is None:
             task = _own_task(client, plan.name, self.deadline, self.sleep)
-        self.task_id = str(task["_id"])
+        self.task = task
         reporter.line(f"following task {self.task_id}")
-        terminal = follower.task(self.task_id)
+        terminal = follower.task(str(task["_id"]))
         return self.result(terminal, follower.state.warnings)
 
 
