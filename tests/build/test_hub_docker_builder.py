@@ -145,3 +145,29 @@ def test_builder_honours_injected_failures_and_cancel(scratch_executor: Path) ->
     assert not outcome.ok
     assert outcome.error is not None
     assert "cancelled" in outcome.error
+
+
+def test_hub_serve_process_with_docker_builder(
+    docker_host: str,
+    docker_client: Any,
+    scratch_executor: Path,
+    tmp_path: Path,
+    run_hubci: Callable[[list[str]], Any],
+) -> None:
+    """``hubci hub serve --builder docker`` as its own process: the image is in the Engine."""
+    from testing.hub import start_hub_process
+
+    hub = start_hub_process(tmp_path / "hub", users={USER: TOKEN}, args=["--builder", "docker"])
+    try:
+        args = ["push", str(scratch_executor), "--hub-url", hub.url, "--token", TOKEN]
+        result = run_hubci([*args, "-t", "v3", "--format", "json"])
+        assert result.code == 0, result.err
+    finally:
+        hub.stop()
+    executor_id = json.loads(result.out)["executor"]["id"]
+    inspect = docker_client.api.inspect_image(f"jinahub/{executor_id}:v3")
+    try:
+        assert inspect["Architecture"] == "amd64"
+        assert inspect["Config"]["Labels"]["org.example.kind"] == "scratch-executor"
+    finally:
+        docker_client.images.remove(inspect["Id"], force=True)
