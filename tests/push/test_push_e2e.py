@@ -68,7 +68,7 @@ def test_dry_run_needs_no_network(cli: Cli, executor: Path) -> None:
     assert run.code == 0, run.err
     assert "dry run: nothing is sent" in run.out
     assert "http://127.0.0.1:9" in run.out
-    assert "v2 (--tag)" in run.out
+    assert "v2  from -t/--tag" in run.out
     assert "SOME_KEY" in run.out
     assert "dry-run-value" not in run.out + run.err
     assert "config.yml" in run.out  # --verbose lists the files
