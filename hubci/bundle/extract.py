@@ -10,6 +10,7 @@ removed and :class:`UnsafeBundle` says why, in one line.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -17,6 +18,8 @@ import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -58,7 +61,8 @@ def safe_extract(
         _prepare(dest)
         try:
             for folder in folders:
-                dest.joinpath(*folder.split("/")).mkdir(parents=True, exist_ok=True)
+                with _creating(folder):
+                    dest.joinpath(*folder.split("/")).mkdir(parents=True, exist_ok=True)
             return _extract(archive, plan, dest, max_total_bytes, max_ratio)
         except BaseException:
             _empty(dest)
@@ -142,6 +146,8 @@ def _checked_name(info: zipfile.ZipInfo) -> str:
     if "\x00" in raw:
         raise _unsafe(raw.replace("\x00", "\\0"), "contains a NUL byte")
     name = info.filename
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise _unsafe(name, "contains a control character")
     if "\\" in name:
         raise _unsafe(name, "contains a backslash (a path separator on Windows)")
     if name.startswith("/") or _DRIVE.match(name):
@@ -181,26 +187,41 @@ def _extract(
         ratio_cap = max(max_ratio * info.compress_size, RATIO_GRACE_BYTES)
         written = 0
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as src, os.fdopen(os.open(target, flags, perm), "wb") as dst:
-                while chunk := src.read(CHUNK):
-                    written += len(chunk)
-                    total += len(chunk)
-                    if total > max_total_bytes:
-                        msg = f"the bundle unpacks to more than {max_total_bytes} bytes"
-                        raise UnsafeBundle(msg, hint="upload a smaller bundle")
-                    if written > ratio_cap:
-                        raise _unsafe(rel, f"expands more than {max_ratio:g} times (a zip bomb?)")
-                    dst.write(chunk)
+            with archive.open(info) as src:
+                with _creating(rel):
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(target, flags, perm)
+                with os.fdopen(fd, "wb") as dst:
+                    while chunk := src.read(CHUNK):
+                        written += len(chunk)
+                        total += len(chunk)
+                        if total > max_total_bytes:
+                            msg = f"the bundle unpacks to more than {max_total_bytes} bytes"
+                            raise UnsafeBundle(msg, hint="upload a smaller bundle")
+                        if written > ratio_cap:
+                            why = f"expands more than {max_ratio:g} times (a zip bomb?)"
+                            raise _unsafe(rel, why)
+                        dst.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise _unsafe(rel, f"is corrupt ({exc})") from exc
-        except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
-            why = "collides with another entry on this file system (names differing in case?)"
-            raise _unsafe(rel, why) from exc
         except NotImplementedError as exc:
             raise _unsafe(rel, f"uses an unsupported compression method ({exc})") from exc
         done.append(rel)
     return done
+
+
+@contextmanager
+def _creating(rel: str) -> Iterator[None]:
+    """Turn the ways creating ``rel`` can fail because of its name into UnsafeBundle."""
+    try:
+        yield
+    except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+        why = "collides with another entry on this file system (names differing in case?)"
+        raise _unsafe(rel, why) from exc
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise _unsafe(rel, "has a name too long for this file system") from exc
+        raise
 
 
 def _empty(dest: Path) -> None:

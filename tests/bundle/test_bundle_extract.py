@@ -29,6 +29,7 @@ class Raw:
     flags: int = 0
     declared_size: int | None = None  # lie about the uncompressed size
     offset: int | None = None  # point the central record at another entry's data
+    method: int | None = None  # override the compression method field
 
 
 def raw_zip(path: Path, entries: list[Raw]) -> Path:
@@ -43,7 +44,7 @@ def raw_zip(path: Path, entries: list[Raw]) -> Path:
             payload = packer.compress(entry.data) + packer.flush()
         else:
             payload = entry.data
-        method = 8 if entry.deflate else 0
+        method = (8 if entry.deflate else 0) if entry.method is None else entry.method
         size = len(entry.data) if entry.declared_size is None else entry.declared_size
         offsets.append(len(body))
         offset = offsets[-1] if entry.offset is None else offsets[entry.offset]
@@ -117,6 +118,7 @@ def test_official_style_zip_with_folder_entries(tmp_path: Path) -> None:
         (b"a//b", "is not a normalised relative path"),
         (b"./a", "is not a normalised relative path"),
         (b"good.py\x00../../evil", "contains a NUL byte"),
+        (b"new\nline.py", "contains a control character"),
     ],
 )
 def test_hostile_names(tmp_path: Path, name: bytes, why: str) -> None:
@@ -257,3 +259,19 @@ def test_zip64_bundle_extracts(tmp_path: Path) -> None:
     dest = tmp_path / "out"
     assert extract(bundle.path, dest) == ["a.txt"]
     assert (dest / "a.txt").read_text() == "a" * 5000
+
+
+def test_name_too_long_for_the_file_system(tmp_path: Path) -> None:
+    zip_path = raw_zip(tmp_path / "b.zip", [Raw(b"x" * 300)])
+    dest = tmp_path / "out"
+    with pytest.raises(UnsafeBundle, match=r"has a name too long for this file system"):
+        extract(zip_path, dest)
+    assert list(dest.iterdir()) == []
+
+
+def test_unsupported_compression_method(tmp_path: Path) -> None:
+    zip_path = raw_zip(tmp_path / "b.zip", [Raw(b"ok.txt"), Raw(b"odd.bin", method=99)])
+    dest = tmp_path / "out"
+    with pytest.raises(UnsafeBundle, match=r"entry 'odd.bin' uses an unsupported compression"):
+        extract(zip_path, dest)
+    assert list(dest.iterdir()) == []
