@@ -34,10 +34,16 @@ def listen(host: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         msg = f"cannot resolve --host {host!r}: {exc.strerror}"
         raise ConfigError(msg, hint="use an IP address such as 127.0.0.1") from exc
-    family, *_rest, address = infos[0]
+    family, kind, _proto, _name, address = infos[0]
+    # proto must say TCP: asyncio only turns Nagle off (TCP_NODELAY) for such sockets, and
+    # without it every response on a kept-alive connection waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, kind, socket.IPPROTO_TCP)
     try:
-        sock = socket.create_server(address, family=family, backlog=128)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
     except OSError as exc:
+        sock.close()
         msg = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
         raise ConfigError(msg, hint="pass another --port (0 picks a free one)") from exc
     sock.set_inheritable(False)

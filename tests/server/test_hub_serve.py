@@ -174,3 +174,21 @@ def test_without_users_a_local_account_is_made(tmp_path: Path) -> None:
         assert whoami.json()["data"]["name"] == "local"
     finally:
         hub.stop()
+
+
+def test_the_listening_socket_lets_asyncio_disable_nagle() -> None:
+    import socket
+
+    from hubci.server.runner import listen, url_of
+
+    sock = listen("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP  # else kept-alive answers wait ~40 ms
+        assert url_of(sock).startswith("http://127.0.0.1:")
+    finally:
+        sock.close()
+    v6 = listen("::1", 0)
+    try:
+        assert url_of(v6).startswith("http://[::1]:")
+    finally:
+        v6.close()
