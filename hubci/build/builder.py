@@ -95,6 +95,14 @@ class _Masker:
         return text
 
 
+def same_platform(built: str, wanted: str) -> bool:
+    """``linux/arm64/v8`` is ``linux/arm64``; an image without a variant matches any variant
+    (podman's compat API does not report one)."""
+    built_parts, wanted_parts = built.split("/"), wanted.split("/")
+    common = min(len(built_parts), len(wanted_parts))
+    return built_parts[:2] == wanted_parts[:2] and built_parts[:common] == wanted_parts[:common]
+
+
 def platform_slug(platform: str) -> str:
     """``linux/arm/v7`` -> ``linux-arm-v7`` (usable in a tag)."""
     return platform.replace("/", "-")
@@ -230,7 +238,7 @@ def _finish(
     arch = normalize_arch(str(image.attrs.get("Architecture", "")))
     variant = image.attrs.get("Variant")
     built = f"{image.attrs.get('Os', 'linux')}/{arch}" + (f"/{variant}" if variant else "")
-    if not (built == platform or (platform.count("/") == 1 and built.startswith(platform + "/"))):
+    if not same_platform(built, platform):
         client.images.remove(image_id, force=True)
         result.error = f"the Engine cannot build {platform}: it produced a {built} image"
         return

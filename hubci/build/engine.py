@@ -5,6 +5,7 @@ The ``docker`` SDK is imported lazily so that importing :mod:`hubci.build` stays
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -59,6 +60,21 @@ def _display(url: str) -> str:
     return url
 
 
+class _DropBuildRequests(logging.Filter):
+    """The Engine API takes build args in the query string of ``POST /build``; urllib3 logs
+    request lines at DEBUG level. Those records never reach a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        return "/build?" not in message
+
+
+_BUILD_REQUEST_FILTER = _DropBuildRequests()
+
+
 def connect(*, timeout: int = DEFAULT_TIMEOUT_S) -> tuple[docker.DockerClient, EngineInfo]:
     """A client for the Engine at ``DOCKER_HOST`` (or the default socket), checked with a ping.
 
@@ -68,6 +84,9 @@ def connect(*, timeout: int = DEFAULT_TIMEOUT_S) -> tuple[docker.DockerClient, E
     import docker.errors
     import requests.exceptions
 
+    pool_log = logging.getLogger("urllib3.connectionpool")
+    if _BUILD_REQUEST_FILTER not in pool_log.filters:
+        pool_log.addFilter(_BUILD_REQUEST_FILTER)
     url = engine_url()
     shown = _display(url)
     if url.startswith("unix://"):

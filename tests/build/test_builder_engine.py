@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
@@ -219,3 +220,22 @@ def test_remove_images_removes_what_was_built(
     with pytest.raises(docker.errors.ImageNotFound):
         client.images.get(result.image_id)
     assert remove_images(client, [result]) == []  # already gone: not an error
+
+
+def test_build_args_never_reach_debug_logs(
+    engine: tuple[Any, EngineInfo],
+    scratch_executor: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The SDK sends build args in the request URL; urllib3 would log it at DEBUG level."""
+    client, _ = engine
+    spec = BuildSpec(context=scratch_executor, build_env={"GREETING": Secret(SECRET)})
+    with caplog.at_level(logging.DEBUG):
+        result, _ = _build(engine, spec, "linux/amd64", "hubci-test/debug:1")
+    try:
+        assert result.ok, result.error
+        assert any("urllib3" in r.name for r in caplog.records)  # debug logging was on
+        assert SECRET not in caplog.text
+        assert "GREETING" not in caplog.text
+    finally:
+        remove_images(client, [result])

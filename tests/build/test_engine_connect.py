@@ -205,3 +205,18 @@ def test_human_size() -> None:
     assert human_size(999) == "999 B"
     assert human_size(712_138) == "712.1 KB"
     assert human_size(3_200_000_000) == "3.2 GB"
+
+
+@pytest.mark.parametrize(
+    ("built", "wanted", "same"),
+    [
+        ("linux/amd64", "linux/amd64", True),
+        ("linux/arm64/v8", "linux/arm64", True),
+        ("linux/arm", "linux/arm/v7", True),
+        ("linux/arm/v6", "linux/arm/v7", False),
+        ("linux/amd64", "linux/arm64", False),
+        ("windows/amd64", "linux/amd64", False),
+    ],
+)
+def test_same_platform(built: str, wanted: str, same: bool) -> None:
+    assert builder.same_platform(built, wanted) is same
