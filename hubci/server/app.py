@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,11 @@ class Hub:
     def __init__(self, config: HubConfig) -> None:
         self.config = config
         self.data_dir = prepare_data_dir(config.data_dir)
+        for leftover in (self.data_dir / "work").iterdir():  # a crashed run's uploads and builds
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
         self.faults = Faults(list(config.faults))
         self.store = Store(self.data_dir / "hub.db")
         self.store.set_users(config.users)

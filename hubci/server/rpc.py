@@ -121,9 +121,9 @@ class Reads:
             raise Rejection(404, 40403, msg, message="requested entity not found")
         tag = fields.get("tag")
         tag = tag.strip() if isinstance(tag, str) and tag.strip() else None
-        build = self.store.build_for(executor.id, tag)
+        build = self.store.build_for(executor.id, tag or "latest")
         if build is None and tag is None:
-            build = self.store.build_for(executor.id, None)
+            build = self.store.build_for(executor.id, None)  # the newest build
         if build is None:
             what = f"a build tagged {tag!r}" if tag else "a successful build yet"
             msg = f"Executor {ref[:80]!r} has no {what}"

@@ -75,6 +75,7 @@ class Workers:
         """Fail the tasks a previous run left unfinished (it stopped or crashed mid-build)."""
         stale = self.store.unfinished_tasks()
         for task in stale:
+            self._drop_bundle(task)
             self._finish_failed(
                 task.id, "createExecutor", RESTARTED, {"code": 500, "status": 50001}
             )

@@ -355,6 +355,9 @@ def test_get_package_resolves_names_ids_and_tags(hub: HubHandle) -> None:
     assert anonymous.status_code == 200
     missing = rpc(hub.url, "executor.getPackage", json={"id": "Greeter", "tag": "v9"})
     assert missing.status_code == 404
+    terminal(push(hub.url, executor_zip(), id="Greeter", tags="v3"))
+    default = rpc(hub.url, "executor.getPackage", json={"id": "Greeter"}).json()["data"]
+    assert default["commit"]["tags"] == ["v2", "latest"]  # `latest` wins over the newest
 
 
 def test_list_tasks_pages_and_sorts(hub: HubHandle) -> None:

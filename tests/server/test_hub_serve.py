@@ -61,8 +61,12 @@ def test_state_survives_a_restart_and_interrupted_builds_fail_clearly(tmp_path: 
         second.kill()  # SIGKILL in the middle of the build
     finally:
         first.kill()
+    (data / "work" / "upload-leftover.part").write_bytes(b"half an upload")
     third = start_hub_process(data, users=USERS)
     try:
+        assert list((data / "work").iterdir()) == []
+        assert not (data / "bundles" / f"{running}.zip").exists()
+        assert (data / "bundles" / f"{first_task}.zip").exists()
         listed = tasks(third.url, "Greeter")
         assert [t["_id"] for t in listed] == [running, first_task]
         assert listed[0]["status"] == "failed"
