@@ -63,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._send(201, (json.dumps(COMPLETE) + "\n").encode(), "application/x-ndjson")
         elif method == "executor.listAsyncTasks":
-            tasks = [{"_id": "other", "traceId": "someone-else"}]
+            tasks: list[dict[str, str | None]] = [{"_id": "other", "traceId": "someone-else"}]
             if hub.task_for_dropped:
                 tasks.insert(0, {"_id": "t1", "traceId": hub.trace})
             self._send(200, json.dumps({"code": 200, "data": tasks}).encode())
