@@ -10,7 +10,7 @@ and returned upper-case.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hubci.errors import ConfigError
 
@@ -50,15 +50,17 @@ class DockerfileSyntaxError(ConfigError):
         self.line = line
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(NamedTuple):
+    """One Dockerfile instruction."""
+
     keyword: str  # upper-case, e.g. "FROM"
     value: str  # the arguments, continuation lines joined with a space
     line: int  # 1-based line of the keyword
 
 
-@dataclass(frozen=True)
-class Directive:
+class Directive(NamedTuple):
+    """One parser directive (``# syntax=…``)."""
+
     name: str  # lower-case, e.g. "syntax"
     value: str
     line: int

@@ -7,16 +7,16 @@ HUB7xx secrets in requirements.txt. Bundle-safety and secret-file findings come 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from hubci.validate.findings import Category, Finding, Severity
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
+    """A finding code: its stable id, slug, category, severity and default hint."""
+
     code: str
     slug: str
     category: Category

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
@@ -47,8 +47,7 @@ def _construct_unknown(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 TolerantLoader.add_constructor(None, _construct_unknown)
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     """A value from a YAML file and where it is (1-based line and column of the value)."""
 
     value: Any

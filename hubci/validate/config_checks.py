@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubci import rules
@@ -28,11 +27,15 @@ from hubci.validate.executor import (
 from hubci.validate.findings import Finding
 
 
-@dataclass
 class ConfigResult:
-    findings: list[Finding] = field(default_factory=list)
-    jtype: str | None = None
-    name: str | None = None
+    """config and python findings, with the jtype and the name a push uses."""
+
+    __slots__ = ("findings", "jtype", "name")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.jtype: str | None = None
+        self.name: str | None = None
 
 
 def _class_findings(cls: ExecutorClass) -> list[Finding]:

@@ -9,15 +9,16 @@ with its line and column.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hubci import rules
 
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass(frozen=True)
-class EnvRef:
+class EnvRef(NamedTuple):
+    """One ``$``-reference in requirements.txt and whether the Hub substitutes it."""
+
     name: str  # the text between the braces (or after ``$``); "" when empty
     line: int  # 1-based
     col: int  # 1-based column of the ``$``

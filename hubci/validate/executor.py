@@ -16,8 +16,8 @@ import builtins
 import posixpath
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from hubci.errors import HubciError
 from hubci.validate.codes import finding
@@ -40,8 +40,9 @@ class DependencyCycle(HubciError):
         self.cycle = cycle
 
 
-@dataclass(frozen=True)
-class ExecutorClass:
+class ExecutorClass(NamedTuple):
+    """An executor class found by parsing, with the Hub's two checks on it."""
+
     name: str
     file: str  # relative to the executor folder, POSIX separators
     line: int  # 1-based
@@ -53,12 +54,16 @@ class ExecutorClass:
     base_unknown: bool = False
 
 
-@dataclass
 class _Module:
-    rel: str
-    tree: ast.Module | None
-    error: Finding | None = None
-    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    """A parsed module (or why it could not be parsed) and its top-level classes."""
+
+    __slots__ = ("classes", "error", "rel", "tree")
+
+    def __init__(self, rel: str, tree: ast.Module | None, error: Finding | None = None) -> None:
+        self.rel = rel
+        self.tree = tree
+        self.error = error
+        self.classes: dict[str, ast.ClassDef] = {}
 
 
 class _Parser:

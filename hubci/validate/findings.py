@@ -19,6 +19,8 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem (or note) about an executor folder, with where and how to fix it."""
+
     code: str
     category: Category
     severity: Severity

@@ -10,8 +10,8 @@ references are replaced by a placeholder before a requirement is parsed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hubci.validate.codes import finding
 from hubci.validate.envvars import EnvRef, find_env_refs
@@ -77,8 +77,9 @@ REQUIREMENT_OPTIONS: dict[str, bool] = {
 _FILE_OPTIONS = frozenset({"-r", "--requirement", "-c", "--constraint"})
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
+    """A logical requirements line (continuations joined)."""
+
     text: str  # the logical line, comment removed
     line: int  # 1-based number of its first physical line
     single: bool  # one physical line, so columns are exact
@@ -261,8 +262,9 @@ def _check_requirement(folder: Path, ln: _Line, relname: str) -> list[Finding]:
     return out
 
 
-@dataclass
-class RequirementsResult:
+class RequirementsResult(NamedTuple):
+    """requirements.txt findings and its build-env references."""
+
     findings: list[Finding]
     refs: list[EnvRef]  # every build-env reference, valid or not
     exists: bool
