@@ -204,8 +204,7 @@ class Pusher:
         user = client.whoami()
         who = user.get("name") if isinstance(user.get("name"), str) else "?"
         reporter.line(
-            f"uploading {plan.name} to {plan.hub.describe() if plan.hub.url else client.base_url}"
-            f" as {who} (session id {client.session_id})"
+            f"uploading {plan.name} to {client.base_url} as {who} (session id {client.session_id})"
         )
         on_attempt = getattr(reporter, "reset_progress", None)
         try:

@@ -137,7 +137,9 @@ def run_status(
                         msg, f"follow it with `hubci status --id {task_id}`"
                     ) from None
                 error = terminal.error
-                if terminal.status == "failed":
+                if terminal.status == "failed" and terminal.stage == "normalizer":
+                    error = f"the Hub's normalizer rejected the bundle: {error}"
+                elif terminal.status == "failed":
                     error = f"the build failed: {error}"
                 return PushResult(
                     status=terminal.status,
