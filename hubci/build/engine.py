@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import docker
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-#: Seconds for one Engine API call; a build streams, so this bounds the gap between its events.
+#: Seconds for one Engine API call (a build stream has no limit: builds take what they take).
 DEFAULT_TIMEOUT_S = 600
 
 HOW_TO_GET_ONE = (
