@@ -24,6 +24,7 @@ Prints a markdown table (docs/push.md quotes it).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -161,8 +163,10 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[Measur
     return Measure(seconds, rss_mb, proc.returncode == 0), stdout, stderr
 
 
-def floor(folder: Path, total_bytes: int) -> Measure:
-    """Read every file and send ``total_bytes`` over loopback to a sink thread."""
+def floor(folder: Path, total_bytes: int, *, digests: bool = False) -> Measure:
+    """Read every file and send ``total_bytes`` over loopback to a sink thread; with
+    ``digests`` also CRC-32 (zip entries) and MD5 (``md5sum``) every byte, as the protocol
+    requires of any client."""
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]
     received = [0]
@@ -181,10 +185,15 @@ def floor(folder: Path, total_bytes: int) -> Measure:
     thread.start()
     start = time.perf_counter()
     sent = 0
+    md5 = hashlib.md5()
     with socket.create_connection(("127.0.0.1", port)) as sock:
         for path in files_of(folder):
+            crc = 0
             with open(path, "rb") as f:
                 while chunk := f.read(CHUNK):
+                    if digests:
+                        crc = zlib.crc32(chunk, crc)
+                        md5.update(chunk)
                     sock.sendall(chunk)
                     sent += len(chunk)
         padding = bytes(min(CHUNK, max(0, total_bytes - sent)))
@@ -226,19 +235,20 @@ def best(measures: list[Measure]) -> Measure:
     return min(good, key=lambda m: m.seconds)
 
 
-def _row(label: str, h: Measure, o: Measure, f: Measure) -> str:
+def _row(label: str, h: Measure, o: Measure, f: Measure, fd: Measure) -> str:
     notes = (f" hubci: {h.note}" if not h.ok else "") + (f" official: {o.note}" if not o.ok else "")
     return (
         f"| {label} | {h.seconds:.2f} s | {h.peak_rss_mb:.0f} MB "
-        f"| {o.seconds:.2f} s | {o.peak_rss_mb:.0f} MB | {f.seconds:.2f} s "
-        f"| {h.seconds / f.seconds:.1f}x | {o.seconds / h.seconds:.2f}x |{notes}"
+        f"| {o.seconds:.2f} s | {o.peak_rss_mb:.0f} MB | {f.seconds:.2f} s | {fd.seconds:.2f} s "
+        f"| {h.seconds / f.seconds:.1f}x | {h.seconds / fd.seconds:.1f}x "
+        f"| {o.seconds / h.seconds:.2f}x |{notes}"
     )
 
 
 HEADER = (
     "| bundle | hubci wall | hubci peak RSS | official wall | official peak RSS | floor "
-    "| hubci / floor | official / hubci |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| floor + crc32 + md5 | hubci / floor | hubci / (floor + digests) | official / hubci |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 
@@ -274,13 +284,15 @@ def main() -> None:
                         runs.setdefault(f"hubci-{target}", []).append(measure)
                         measure = push_official(folder, url, home)
                         runs.setdefault(f"official-{target}", []).append(measure)
-                    runs.setdefault("floor", []).append(floor(folder, bundle_size or size_mb * MB))
-                f = best(runs["floor"])
+                    total = bundle_size or size_mb * MB
+                    runs.setdefault("floor", []).append(floor(folder, total))
+                    runs.setdefault("digests", []).append(floor(folder, total, digests=True))
+                f, fd = best(runs["floor"]), best(runs["digests"])
                 null_rows.append(
-                    _row(label, best(runs["hubci-null"]), best(runs["official-null"]), f)
+                    _row(label, best(runs["hubci-null"]), best(runs["official-null"]), f, fd)
                 )
                 local_rows.append(
-                    _row(label, best(runs["hubci-local"]), best(runs["official-local"]), f)
+                    _row(label, best(runs["hubci-local"]), best(runs["official-local"]), f, fd)
                 )
                 print("null Hub: ", null_rows[-1], flush=True)
                 print("local Hub:", local_rows[-1], flush=True)
