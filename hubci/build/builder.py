@@ -199,7 +199,20 @@ def build_platform(
         _fail(result, state, mask(state.error.strip()), platform)
     else:
         assert state.image_id is not None
-        _finish(client, result, state.image_id, refs, values, platform, mask)
+        try:
+            _finish(client, result, state.image_id, refs, values, platform, mask)
+        except (
+            docker.errors.DockerException,
+            requests.exceptions.RequestException,
+            OSError,
+        ) as exc:
+            # never leave behind an image whose history may still hold a value
+            _discard(client, state.image_id)
+            reason = mask(str(getattr(exc, "explanation", None) or exc).splitlines()[0])
+            result.image_id, result.size = None, None
+            result.error = (
+                f"the image was built but could not be finished, so it was removed: {reason}"
+            )
     result.duration_s = time.monotonic() - started
     return result
 
@@ -223,6 +236,16 @@ def _fail(result: PlatformBuild, state: _StreamState, error: str, platform: str)
         result.error = f"step {match['n']}/{match['of']} `{match['instr'].strip()}` failed: {first}"
     else:
         result.error = first
+
+
+def _discard(client: Any, image_id: str) -> None:
+    import docker.errors
+    import requests.exceptions
+
+    try:
+        client.images.remove(image_id, force=True)
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        pass
 
 
 def _finish(

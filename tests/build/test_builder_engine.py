@@ -239,3 +239,19 @@ def test_build_args_never_reach_debug_logs(
         assert "GREETING" not in caplog.text
     finally:
         remove_images(client, [result])
+
+
+def test_an_image_that_cannot_be_finished_is_removed(
+    engine: tuple[Any, EngineInfo], scratch_executor: Path
+) -> None:
+    """Tagging fails after the build: the result is a failure and no image is left behind."""
+    client, info = engine
+    tags = ["hubci-test/finish:1", "Not A Valid Reference:1"]
+    result = build_platform(
+        client, info, BuildSpec(context=scratch_executor), "linux/amd64", tags=tags
+    )
+    assert not result.ok
+    assert result.image_id is None
+    assert result.error is not None
+    assert result.error.startswith("the image was built but could not be finished")
+    assert not [i for i in client.images.list() if "hubci-test/finish:1" in str(i.tags)]
