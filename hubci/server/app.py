@@ -26,7 +26,7 @@ from hubci.server.config import HubConfig, prepare_data_dir
 from hubci.server.faults import Faults
 from hubci.server.pushreq import PushFields, Rejection, parse_push
 from hubci.server.rpc import Reads
-from hubci.server.store import ExecutorRow, NewTask, Store, TagProtected
+from hubci.server.store import ExecutorRow, NewTask, Store, TagProtected, now_iso
 from hubci.server.streams import Bell, push_stream, status_stream
 from hubci.server.tasks import Workers
 from hubci.server.upload import (
@@ -345,7 +345,7 @@ class Hub:
             "jinaEnv": {"meta": meta, "env": env, "clientIp": client},
             "buildParams": {
                 "noCache": push.no_cache,
-                "buildArgs": {"ARG_BUILD_DATE": request.headers.get("date", "")},
+                "buildArgs": {"ARG_BUILD_DATE": now_iso()},
                 "buildSecrets": sorted(push.build_env),
                 "platforms": push.platforms,
                 "dockerfile": push.dockerfile,

@@ -94,7 +94,8 @@ class Workers:
             ahead = self._queued + self._running - self.config.workers + 1
             self._queued += 1
         if ahead > 0:
-            self._report(task.id, "waiting", error=f"queued behind {ahead} builds")
+            builds = "build" if ahead == 1 else "builds"
+            self._report(task.id, "waiting", error=f"queued behind {ahead} {builds}")
         self._pool.submit(self._run, task.id)
 
     # -- events --------------------------------------------------------------------------
