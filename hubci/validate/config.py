@@ -30,7 +30,11 @@ _DEFAULT_TAGS = frozenset(
 )
 
 
-class TolerantLoader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML was built with it (several times faster), else pure Python.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class TolerantLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader that accepts any unknown tag: the node is built as a plain mapping/list/str."""
 
 
