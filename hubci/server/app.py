@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -151,10 +151,13 @@ class Hub:
     async def _drain(self, request: Request) -> None:
         """Read and drop a body we answer early, so the client sees the answer, not a reset."""
         total = 0
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > self.config.max_upload_bytes:
-                return
+        try:
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > self.config.max_upload_bytes:
+                    return
+        except ClientDisconnect:
+            return
 
     async def jwks(self, _request: Request) -> Response:
         return JSONResponse({"keys": []})
@@ -228,6 +231,9 @@ class Hub:
         except ResetNow:
             await asyncio.sleep(0)
             return Response(status_code=500)
+        except ClientDisconnect:
+            log.info("a client went away in the middle of its upload")
+            return Response(status_code=400)
         except BodyTooLarge:
             return error(413, 41302, f"The upload is larger than {limit} bytes, this Hub's limit")
         except BadBody as exc:
@@ -357,7 +363,7 @@ class Hub:
             fields = await read_fields(
                 request.stream(), request.headers.get("content-type"), self.data_dir / "work"
             )
-        except (BadBody, BodyTooLarge) as exc:
+        except (BadBody, BodyTooLarge, ClientDisconnect) as exc:
             return error(400, 40001, f"Bad request body: {exc or 'too large'}")
         user = self.user(request)
         if user is None:
@@ -373,7 +379,7 @@ class Hub:
             fields = await read_fields(
                 request.stream(), request.headers.get("content-type"), self.data_dir / "work"
             )
-        except (BadBody, BodyTooLarge) as exc:
+        except (BadBody, BodyTooLarge, ClientDisconnect) as exc:
             return error(400, 40001, f"Bad request body: {exc or 'too large'}")
         user = self.user(request)
         if user is None:
@@ -400,7 +406,7 @@ class Hub:
             fields = await read_fields(
                 request.stream(), request.headers.get("content-type"), self.data_dir / "work"
             )
-        except (BadBody, BodyTooLarge) as exc:
+        except (BadBody, BodyTooLarge, ClientDisconnect) as exc:
             return error(400, 40001, f"Bad request body: {exc or 'too large'}")
         user = self.user(request)
         base = str(request.base_url).rstrip("/")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
+import pytest
 import requests
 
 from hubci.server.embedded import HubHandle, embedded_hub
@@ -19,6 +21,7 @@ from .helpers import (
     rpc,
     tasks,
     terminal,
+    wait_for,
 )
 
 
@@ -251,3 +254,32 @@ def test_upload_over_the_limit_is_refused(tmp_path_factory: object) -> None:
         ok = push(small.url, executor_zip(), id="Greeter")
         assert terminal(ok)["type"] == "complete"
         assert not list((Path(folder) / "work").glob("upload-*"))
+
+
+def test_a_client_that_vanishes_mid_upload_leaves_nothing_behind(
+    hub: HubHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(hub.url)
+    boundary = "b" * 32
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\nGreeter\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="filename"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    request = (
+        "POST /v2/rpc/executor.push HTTP/1.1\r\n"
+        f"Host: {parts.netloc}\r\nAuthorization: token {USERS[ALICE]}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(head) + 10_000_000}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(request + head + b"\0" * 300_000)
+    wait_for(
+        lambda: not list((hub.data_dir / "work").glob("upload-*")), what="the upload to be dropped"
+    )
+    assert tasks(hub.url, "Greeter") == []
+    assert terminal(push(hub.url, executor_zip(), id="Greeter"))["type"] == "complete"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
