@@ -275,6 +275,7 @@ def test_a_client_that_vanishes_mid_upload_leaves_nothing_behind(
         f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
         f"Content-Length: {len(head) + 10_000_000}\r\n\r\n"
     ).encode()
+    assert parts.port is not None
     with socket.create_connection((parts.hostname, parts.port)) as sock:
         sock.sendall(request + head + b"\0" * 300_000)
     wait_for(
