@@ -149,3 +149,14 @@ def test_status_without_any_task(cli: Cli, hub: HubHandle, executor: Path) -> No
     run = cli("status", str(executor), *_hub_args(hub))
     assert run.code == 3
     assert "no build task found for HelloExecutor" in run.err
+
+
+def test_readme_main_job_with_the_embedded_local_hub(cli: Cli, executor: Path) -> None:
+    """`hubci push examples/hello-executor --hub local` ends with a succeeded build."""
+    run = cli("push", str(executor), "--hub", "local")
+    assert run.code == 0, run.err
+    assert run.out.startswith("succeeded: local/HelloExecutor (")
+    assert "local Hub listening on http://127.0.0.1:" in run.err
+    status = cli("status", str(executor), "--hub", "local", "--format", "json")
+    assert status.code == 0, status.err  # the local Hub keeps its state between runs
+    assert json.loads(status.out)["status"] == "succeeded"
