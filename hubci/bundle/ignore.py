@@ -1,13 +1,15 @@
 """Ignore rules: which paths of an executor folder stay out of the bundle.
 
-Two rule files are honoured, both compiled with pathspec's gitignore matcher:
+Two rule files are honoured, both compiled from pathspec's gitignore patterns:
 
 * ``.gitignore`` with git's semantics: a pattern is matched at any depth unless it contains a
   ``/``; an ignored directory is never entered, so ``!`` cannot re-include anything beneath it.
   Without a ``.gitignore`` the built-in :data:`DEFAULT_IGNORE` list applies instead.
 * ``.dockerignore`` with Docker's semantics: every pattern is anchored at the folder root, a
   pattern that matches a directory excludes everything beneath it, and a later ``!`` pattern can
-  re-include a path below an excluded directory (that directory is then entered).
+  re-include a path below an excluded directory (that directory is then entered). As in Docker,
+  ``.dockerignore`` never excludes ``Dockerfile`` and ``.dockerignore`` at the root: the builder
+  needs them (and applies ``.dockerignore`` again when it copies the context into the image).
 
 A path is bundled when neither file ignores it. ``.git`` and ``.jina`` are always excluded.
 """
@@ -21,7 +23,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Final
 
-from pathspec import GitIgnoreSpec
+from pathspec import GitIgnoreSpec, PathSpec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from hubci.bundle import codes
@@ -67,14 +69,18 @@ DEFAULT_IGNORE: Final[tuple[str, ...]] = (
 
 #: Never bundled, whatever the rule files say.
 ALWAYS_IGNORED: Final[tuple[str, ...]] = (".git", ".jina")
+#: Root files .dockerignore cannot exclude (Docker's own rule; .gitignore still can).
+DOCKER_KEEPS: Final[tuple[str, ...]] = ("Dockerfile", ".dockerignore")
 
 
 @dataclass(frozen=True)
 class IgnoreRules:
     """The compiled rules of one folder."""
 
+    #: git's matcher (a pattern matching the file itself outranks one matching a parent folder)
     git: GitIgnoreSpec
-    docker: GitIgnoreSpec | None
+    #: Docker's matcher: the last matching pattern wins, whether it matched the path or a parent
+    docker: PathSpec[GitIgnoreSpecPattern] | None
     #: Components of each ``!`` pattern of .dockerignore (to decide whether to enter a directory).
     docker_negations: tuple[tuple[str, ...], ...]
     #: ".gitignore" or "built-in default"
@@ -119,7 +125,7 @@ def load_rules(folder: Path) -> IgnoreRules:
     # appended last so that no `!` line can re-include them
     git_patterns += [GitIgnoreSpecPattern(name) for name in ALWAYS_IGNORED]
 
-    docker: GitIgnoreSpec | None = None
+    docker: PathSpec[GitIgnoreSpecPattern] | None = None
     negations: list[tuple[str, ...]] = []
     dockerignore = folder / ".dockerignore"
     if _exists(dockerignore):
@@ -131,7 +137,9 @@ def load_rules(folder: Path) -> IgnoreRules:
             translated.append((number, pattern))
             if pattern.startswith("!"):
                 negations.append(tuple(pattern[2:].split("/")))
-        docker = GitIgnoreSpec(_compile(".dockerignore", translated, problems))
+        docker_patterns = _compile(".dockerignore", translated, problems)
+        docker_patterns += [GitIgnoreSpecPattern(f"!/{name}") for name in DOCKER_KEEPS]
+        docker = PathSpec(docker_patterns)
     return IgnoreRules(
         git=GitIgnoreSpec(git_patterns),
         docker=docker,

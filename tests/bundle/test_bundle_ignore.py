@@ -114,6 +114,25 @@ def test_dockerignore_double_star_and_wildcard_negation(make_tree: MakeTree) -> 
     ]
 
 
+def test_dockerignore_never_excludes_the_dockerfile_or_itself(make_tree: MakeTree) -> None:
+    folder = make_tree(
+        {
+            **BASE,
+            ".gitignore": "",
+            ".dockerignore": "Dockerfile\n.dockerignore\n*\n!config.yml\n!executor.py\n",
+            "Dockerfile": "FROM scratch\n",
+            "sub/Dockerfile": "FROM scratch\n",
+            "README.md": "",
+        }
+    )
+    assert selected(folder) == [".dockerignore", "Dockerfile", "config.yml", "executor.py"]
+
+
+def test_gitignore_can_exclude_the_dockerfile(make_tree: MakeTree) -> None:
+    folder = make_tree({**BASE, ".gitignore": "Dockerfile\n", "Dockerfile": "FROM scratch\n"})
+    assert selected(folder) == [".gitignore", "config.yml", "executor.py"]
+
+
 def test_gitignore_and_dockerignore_both_apply(make_tree: MakeTree) -> None:
     folder = make_tree(
         {
