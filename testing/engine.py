@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -175,7 +175,8 @@ def start_engine(run_dir: Path, *, timeout: float = START_TIMEOUT_S) -> EngineSe
     raise EngineStartError(msg)
 
 
-def _unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
+    """Skip with ``reason``, or fail when ``HUBCI_REQUIRE_ENGINE=1`` (CI must run these tests)."""
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"Docker Engine API required ({REQUIRE_ENV}=1) but unavailable: {reason}")
     pytest.skip(f"no Docker Engine API: {reason}")
@@ -190,8 +191,7 @@ def docker_engine() -> Iterator[EngineService]:
         service = start_engine(run_dir)
     except EngineStartError as exc:
         shutil.rmtree(run_dir, ignore_errors=True)
-        _unavailable(str(exc))
-        raise  # unreachable: _unavailable always raises
+        unavailable(str(exc))
     try:
         yield service
     finally:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from testing.engine import unavailable
+
 EXECUTOR_PY = """\
 from jina import Executor, requests
 
@@ -103,5 +105,5 @@ def static_binary() -> Path:
     found = shutil.which("catatonit") or "/usr/libexec/podman/catatonit"
     path = Path(found)
     if not path.is_file():
-        pytest.skip("no static binary (catatonit, installed with podman) to RUN in a scratch image")
+        unavailable("no static binary (catatonit, installed with podman) to RUN in a scratch image")
     return path

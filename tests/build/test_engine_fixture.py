@@ -10,20 +10,20 @@ from testing.engine import (
     REQUIRE_ENV,
     EngineStartError,
     _ping,
-    _unavailable,
     normalize_ref,
     podman_path,
     start_engine,
+    unavailable,
 )
 
 
 def test_unavailable_engine_skips_unless_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(REQUIRE_ENV, raising=False)
     with pytest.raises(pytest.skip.Exception, match="no Docker Engine API: gone"):
-        _unavailable("gone")
+        unavailable("gone")
     monkeypatch.setenv(REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match=r"required .* but unavailable: gone"):
-        _unavailable("gone")
+        unavailable("gone")
 
 
 def test_start_without_podman_says_how_to_install(
@@ -37,7 +37,7 @@ def test_start_without_podman_says_how_to_install(
 @pytest.mark.docker
 def test_service_starts_in_its_run_folder_and_stops_by_pid(tmp_path: Path) -> None:
     if podman_path() is None:
-        _unavailable("podman is not installed")
+        unavailable("podman is not installed")
     service = start_engine(tmp_path / "run")
     try:
         assert service.socket.parent == (tmp_path / "run").resolve()

@@ -15,8 +15,6 @@ from hubci.server.builders import BuildJob, get_builder
 from hubci.server.embedded import HubHandle, embedded_hub
 from testing.engine import normalize_ref
 
-pytestmark = pytest.mark.docker
-
 USER = "builder"
 TOKEN = "builder-token-5f4e3d2c1b"
 SECRET = "hub-secret-0a9b8c7d"
@@ -34,6 +32,7 @@ def _push(run_hubci: Callable[[list[str]], Any], hub: HubHandle, folder: Path, *
     return run_hubci([*args, *extra])
 
 
+@pytest.mark.docker
 def test_pushed_bundle_becomes_real_images_named_like_the_hub(
     docker_hub: HubHandle,
     docker_client: Any,
@@ -63,6 +62,7 @@ def test_pushed_bundle_becomes_real_images_named_like_the_hub(
             docker_client.images.remove(image.id, force=True)
 
 
+@pytest.mark.docker
 def test_failed_docker_build_is_the_hubs_docker_build_error(
     docker_hub: HubHandle,
     make_executor: Callable[..., Path],
@@ -92,6 +92,7 @@ def _job(folder: Path, platform: str, **changes: Any) -> BuildJob:
     return BuildJob(**fields)
 
 
+@pytest.mark.docker
 def test_builder_streams_console_lines_and_masks_build_envs(
     docker_host: str,
     docker_client: Any,
@@ -147,6 +148,7 @@ def test_builder_honours_injected_failures_and_cancel(scratch_executor: Path) ->
     assert "cancelled" in outcome.error
 
 
+@pytest.mark.docker
 def test_hub_serve_process_with_docker_builder(
     docker_host: str,
     docker_client: Any,
