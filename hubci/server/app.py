@@ -25,8 +25,9 @@ from hubci.server.builders import get_builder
 from hubci.server.config import HubConfig, prepare_data_dir
 from hubci.server.faults import Faults
 from hubci.server.pushreq import PushFields, Rejection, parse_push
+from hubci.server.records import ExecutorRow, NewTask, TagProtected, now_iso
 from hubci.server.rpc import Reads
-from hubci.server.store import ExecutorRow, NewTask, Store, TagProtected, now_iso
+from hubci.server.store import Store
 from hubci.server.streams import Bell, push_stream, status_stream
 from hubci.server.tasks import Workers
 from hubci.server.upload import (

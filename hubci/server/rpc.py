@@ -12,7 +12,8 @@ from typing import Any
 from hubci import rules
 from hubci.server import auth
 from hubci.server.pushreq import Rejection, bad
-from hubci.server.store import ExecutorRow, Store, TaskRow
+from hubci.server.records import ExecutorRow, TaskRow
+from hubci.server.store import Store
 
 TOPIC = "executor:buildAndCreateNewCommit"
 MAX_PAGE = 100

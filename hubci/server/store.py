@@ -11,20 +11,30 @@ the writes free of SQLITE_BUSY. Bundles live as files next to the database (``bu
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
-import string
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from hubci.secret import Secret
 from hubci.server import auth
+from hubci.server.records import (
+    BuildRow,
+    Event,
+    ExecutorRow,
+    NewTask,
+    TagProtected,
+    TaskRow,
+    build_row,
+    executor_row,
+    new_object_id,
+    new_uuid8,
+    now_iso,
+    task_row,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -55,139 +65,6 @@ CREATE TABLE IF NOT EXISTS task_events (
 CREATE TABLE IF NOT EXISTS build_secrets (
     task_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (task_id, name));
 """
-
-TERMINAL = frozenset({"succeeded", "failed"})
-_UUID8_ALPHABET = string.ascii_lowercase + string.digits
-
-
-def now_iso() -> str:
-    """ISO-8601 UTC with milliseconds and ``Z``, as the Hub writes its dates."""
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
-def new_uuid8() -> str:
-    return "".join(secrets.choice(_UUID8_ALPHABET) for _ in range(8))
-
-
-def new_object_id() -> str:
-    """A 24-hex id like the Hub's (MongoDB ObjectId shaped) task and commit ids."""
-    return f"{int(time.time()):08x}{secrets.token_hex(8)}"
-
-
-@dataclass(frozen=True)
-class ExecutorRow:
-    id: str
-    owner: str
-    name: str
-    visibility: str
-    secret_hash: str | None
-    created_at: str
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    id: str
-    executor_id: str
-    owner: str
-    status: str
-    created_at: str
-    updated_at: str
-    started: float
-    trace_id: str
-    data: dict[str, Any]
-    result: dict[str, Any] | None
-    error: dict[str, Any] | None
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
-
-
-@dataclass(frozen=True)
-class BuildRow:
-    id: str
-    executor_id: str
-    task_id: str
-    tags: list[str]
-    platforms: list[str]
-    images: list[str]
-    md5: str
-    bundle: str
-    build_env_keys: list[str]
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Event:
-    sn: int
-    dt: int
-    kind: str  # "push": a push-stream line; "report": a status change
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class NewTask:
-    """What an accepted push or update asks for (validated by the app)."""
-
-    owner: str
-    name: str
-    executor_id: str | None  # update: the existing executor; push: looked up by name
-    visibility: str | None  # "public"/"private" when asked for, else keep (first push: public)
-    tags: list[str]
-    protected_tags: list[str]
-    trace_id: str
-    data: dict[str, Any]
-    build_env: Mapping[str, str]
-    set_secret_hash: str | None = None
-
-
-class TagProtected(Exception):
-    """A push names a tag that is protected (or being protected) for this executor."""
-
-    def __init__(self, tag: str) -> None:
-        super().__init__(tag)
-        self.tag = tag
-
-
-class NameTaken(Exception):
-    """Another executor of this owner already has the name (update/rename races)."""
-
-
-def _executor(row: sqlite3.Row) -> ExecutorRow:
-    return ExecutorRow(*(row[k] for k in ExecutorRow.__dataclass_fields__))
-
-
-def _task(row: sqlite3.Row) -> TaskRow:
-    return TaskRow(
-        id=row["id"],
-        executor_id=row["executor_id"],
-        owner=row["owner"],
-        status=row["status"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        started=row["started"],
-        trace_id=row["trace_id"],
-        data=json.loads(row["data"]),
-        result=json.loads(row["result"]) if row["result"] else None,
-        error=json.loads(row["error"]) if row["error"] else None,
-    )
-
-
-def _build(row: sqlite3.Row) -> BuildRow:
-    return BuildRow(
-        id=row["id"],
-        executor_id=row["executor_id"],
-        task_id=row["task_id"],
-        tags=json.loads(row["tags"]),
-        platforms=json.loads(row["platforms"]),
-        images=json.loads(row["images"]),
-        md5=row["md5"],
-        bundle=row["bundle"],
-        build_env_keys=json.loads(row["build_env_keys"]),
-        created_at=row["created_at"],
-    )
 
 
 class Store:
@@ -258,18 +135,18 @@ class Store:
 
     def executor_by_name(self, owner: str, name: str) -> ExecutorRow | None:
         row = self._one("SELECT * FROM executors WHERE owner = ? AND name = ?", (owner, name))
-        return _executor(row) if row else None
+        return executor_row(row) if row else None
 
     def executor_by_id(self, executor_id: str) -> ExecutorRow | None:
         row = self._one("SELECT * FROM executors WHERE id = ?", (executor_id,))
-        return _executor(row) if row else None
+        return executor_row(row) if row else None
 
     def executor_ids_of(self, owner: str) -> list[str]:
         return [r["id"] for r in self._all("SELECT id FROM executors WHERE owner = ?", (owner,))]
 
     def executors_named(self, name: str) -> list[ExecutorRow]:
         rows = self._all("SELECT * FROM executors WHERE name = ? ORDER BY created_at", (name,))
-        return [_executor(r) for r in rows]
+        return [executor_row(r) for r in rows]
 
     def protected_tags(self, executor_id: str) -> set[str]:
         rows = self._all(
@@ -311,7 +188,7 @@ class Store:
                     tuple(getattr(executor, k) for k in ExecutorRow.__dataclass_fields__),
                 )
             else:
-                executor = _executor(row)
+                executor = executor_row(row)
                 taken = self.protected_tags(executor.id)
                 for tag in [*new.tags, *new.protected_tags]:
                     if tag in taken:
@@ -374,7 +251,7 @@ class Store:
 
     def task(self, task_id: str) -> TaskRow | None:
         row = self._one("SELECT * FROM tasks WHERE id = ?", (task_id,))
-        return _task(row) if row else None
+        return task_row(row) if row else None
 
     def tasks_for(
         self, owner: str, executor_ids: Sequence[str], *, newest_first: bool, limit: int, skip: int
@@ -388,13 +265,13 @@ class Store:
             f"ORDER BY started {order} LIMIT ? OFFSET ?",
             (owner, *executor_ids, limit, skip),
         )
-        return [_task(r) for r in rows]
+        return [task_row(r) for r in rows]
 
     def unfinished_tasks(self) -> list[TaskRow]:
         rows = self._all(
             "SELECT * FROM tasks WHERE status NOT IN ('succeeded', 'failed') ORDER BY started"
         )
-        return [_task(r) for r in rows]
+        return [task_row(r) for r in rows]
 
     def build_env(self, task_id: str) -> dict[str, str]:
         rows = self._all("SELECT name, value FROM build_secrets WHERE task_id = ?", (task_id,))
@@ -535,14 +412,14 @@ class Store:
                 "WHERE t.executor_id = ? AND t.tag = ?",
                 (executor_id, tag),
             )
-        return _build(row) if row else None
+        return build_row(row) if row else None
 
     def build_by_id(self, build_id: str) -> BuildRow | None:
         row = self._one("SELECT * FROM builds WHERE id = ?", (build_id,))
-        return _build(row) if row else None
+        return build_row(row) if row else None
 
     def builds_of(self, executor_id: str) -> list[BuildRow]:
         rows = self._all(
             "SELECT * FROM builds WHERE executor_id = ? ORDER BY created_at, rowid", (executor_id,)
         )
-        return [_build(r) for r in rows]
+        return [build_row(r) for r in rows]

@@ -13,7 +13,8 @@ import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from hubci.server.store import Event, Store, TaskRow
+from hubci.server.records import Event, TaskRow
+from hubci.server.store import Store
 
 #: Longest a follower waits between two looks at the log when nobody rings the bell.
 POLL_SECONDS = 0.5

@@ -18,7 +18,8 @@ from hubci.secret import Secret
 from hubci.server.builders import Builder, BuildJob
 from hubci.server.config import HubConfig
 from hubci.server.faults import Faults
-from hubci.server.store import BuildRow, ExecutorRow, Store, TaskRow, new_object_id, now_iso
+from hubci.server.records import BuildRow, ExecutorRow, TaskRow, new_object_id, now_iso
+from hubci.server.store import Store
 from hubci.server.streams import Bell
 
 log = logging.getLogger("hubci.server")

@@ -8,7 +8,8 @@ import pytest
 
 from hubci.secret import Secret
 from hubci.server.auth import hash_token, token_from_header, token_matches
-from hubci.server.store import NewTask, Store, TagProtected
+from hubci.server.records import NewTask, TagProtected
+from hubci.server.store import Store
 
 
 def new_task(name: str = "Greeter", **overrides: object) -> NewTask:

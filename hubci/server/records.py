@@ -1,0 +1,142 @@
+"""The records of the local Hub's state (rows of ``hubci.server.store``) and their ids."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import string
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+TERMINAL = frozenset({"succeeded", "failed"})
+_UUID8_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def now_iso() -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``, as the Hub writes its dates."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def new_uuid8() -> str:
+    return "".join(secrets.choice(_UUID8_ALPHABET) for _ in range(8))
+
+
+def new_object_id() -> str:
+    """A 24-hex id like the Hub's (MongoDB ObjectId shaped) task and commit ids."""
+    return f"{int(time.time()):08x}{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True)
+class ExecutorRow:
+    id: str
+    owner: str
+    name: str
+    visibility: str
+    secret_hash: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: str
+    executor_id: str
+    owner: str
+    status: str
+    created_at: str
+    updated_at: str
+    started: float
+    trace_id: str
+    data: dict[str, Any]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True)
+class BuildRow:
+    id: str
+    executor_id: str
+    task_id: str
+    tags: list[str]
+    platforms: list[str]
+    images: list[str]
+    md5: str
+    bundle: str
+    build_env_keys: list[str]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Event:
+    sn: int
+    dt: int
+    kind: str  # "push": a push-stream line; "report": a status change
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """What an accepted push or update asks for (validated by the app)."""
+
+    owner: str
+    name: str
+    executor_id: str | None  # update: the existing executor; push: looked up by name
+    visibility: str | None  # "public"/"private" when asked for, else keep (first push: public)
+    tags: list[str]
+    protected_tags: list[str]
+    trace_id: str
+    data: dict[str, Any]
+    build_env: Mapping[str, str]
+    set_secret_hash: str | None = None
+
+
+class TagProtected(Exception):
+    """A push names a tag that is protected (or being protected) for this executor."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.tag = tag
+
+
+def executor_row(row: sqlite3.Row) -> ExecutorRow:
+    return ExecutorRow(*(row[k] for k in ExecutorRow.__dataclass_fields__))
+
+
+def task_row(row: sqlite3.Row) -> TaskRow:
+    return TaskRow(
+        id=row["id"],
+        executor_id=row["executor_id"],
+        owner=row["owner"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        started=row["started"],
+        trace_id=row["trace_id"],
+        data=json.loads(row["data"]),
+        result=json.loads(row["result"]) if row["result"] else None,
+        error=json.loads(row["error"]) if row["error"] else None,
+    )
+
+
+def build_row(row: sqlite3.Row) -> BuildRow:
+    return BuildRow(
+        id=row["id"],
+        executor_id=row["executor_id"],
+        task_id=row["task_id"],
+        tags=json.loads(row["tags"]),
+        platforms=json.loads(row["platforms"]),
+        images=json.loads(row["images"]),
+        md5=row["md5"],
+        bundle=row["bundle"],
+        build_env_keys=json.loads(row["build_env_keys"]),
+        created_at=row["created_at"],
+    )
