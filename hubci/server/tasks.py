@@ -96,6 +96,7 @@ class Workers:
             self._queued += 1
         if ahead > 0:
             builds = "build" if ahead == 1 else "builds"
+            self.store.set_status(task.id, "waiting")
             self._report(task.id, "waiting", error=f"queued behind {ahead} {builds}")
         self._pool.submit(self._run, task.id)
 
@@ -128,6 +129,9 @@ class Workers:
             task = self.store.task(task_id)
             if task is None or task.terminal:
                 return
+            if task.status == "waiting":  # its turn has come
+                self.store.set_status(task_id, "pending")
+                self._report(task_id, "pending")
             work = self.config.data_dir / "work" / task_id
             try:
                 self._pipeline(task, work)

@@ -247,15 +247,16 @@ def test_a_client_that_leaves_can_follow_its_build_again(hub: HubHandle) -> None
 
 
 def test_builds_queue_behind_busy_workers(hub: HubHandle) -> None:
-    hub.add_fault("slow-build:0.5")
+    hub.add_fault("slow-build:1")  # the first two are still building when the third arrives
     responses = [push_raw(hub.url, executor_zip(), id=f"Greeter{i}") for i in range(3)]
     ends = [terminal(lines_of(r))["type"] for r in responses]
     assert ends == ["complete"] * 3
     third = tasks(hub.url, "Greeter2")[0]
     replay = lines_of(query_progress(hub.url, third["_id"]))
+    statuses = [line["status"] for line in replay if line["type"] == "report"]
+    assert statuses == ["pending", "waiting", "pending", "succeeded"]
     waiting = [line for line in replay if line.get("status") == "waiting"]
-    assert waiting
-    assert waiting[0]["error"].startswith("queued behind")
+    assert waiting[0]["error"] == "queued behind 1 build"
 
 
 def test_tasks_and_private_executors_stay_private(hub: HubHandle) -> None:
