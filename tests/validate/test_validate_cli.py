@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hubci.cli import cli
 from hubci.commands.validate import parse_size
 from hubci.validate import executor_folders
-from tests.validate.conftest import FIXTURES, MakeExecutor
+from tests.validate.support import FIXTURES, MakeExecutor
 
 REPO = Path(__file__).resolve().parent.parent.parent
 

@@ -14,7 +14,7 @@ from hubci.cli import cli
 from hubci.validate import validate_folder
 from hubci.validate.codes import CODES
 from hubci.validate.findings import ExecutorReport, Finding, Severity
-from tests.validate.conftest import FIXTURES
+from tests.validate.support import FIXTURES
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.validate.conftest import FIXTURES
+from tests.validate.support import FIXTURES
 
 REPO = Path(__file__).resolve().parent.parent.parent
 FORBIDDEN = (

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.validate.conftest import CONFIG, EXECUTOR
+from tests.validate.support import CONFIG, EXECUTOR
 
 REPO = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hubci.cli import cli
 from hubci.validate import validate_folder
 from hubci.validate.findings import Severity
-from tests.validate.conftest import EXECUTOR
+from tests.validate.support import EXECUTOR
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
