@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from hubci.server import auth
 from hubci.server.builders import get_builder
@@ -26,6 +25,14 @@ from hubci.server.config import HubConfig, prepare_data_dir
 from hubci.server.faults import Faults
 from hubci.server.pushreq import PushFields, Rejection, parse_push
 from hubci.server.records import ExecutorRow, NewTask, TagProtected, now_iso
+from hubci.server.replies import (
+    NDJSON,
+    CollapseSlashes,
+    abort_connection,
+    error,
+    fault_response,
+    unauthorized,
+)
 from hubci.server.rpc import Reads
 from hubci.server.store import Store
 from hubci.server.streams import Bell, push_stream, status_stream
@@ -40,63 +47,6 @@ from hubci.server.upload import (
 )
 
 log = logging.getLogger("hubci.server")
-
-NDJSON = "application/x-ndjson"
-_STATUS_MESSAGES = {
-    40001: "bad request",
-    40003: "data stream broken",
-    40004: "unexpected MIME type",
-    40102: "authentication failed",
-    40103: "AuthenticationRequiredError",
-    40301: "operation not allowed",
-    40402: "RPC method not found",
-    40403: "requested entity not found",
-    40501: "method not allowed",
-    41301: "file too large",
-    41302: "maximum upload size reached",
-}
-
-
-def error(code: int, status: int, readable: str, headers: dict[str, str] | None = None) -> Response:
-    body = Rejection(code, status, readable, message=_STATUS_MESSAGES.get(status)).body()
-    return JSONResponse(body, status_code=code, headers=headers)
-
-
-def unauthorized() -> Response:
-    return error(
-        401,
-        40103,
-        "Authentication required: log in (JINA_AUTH_TOKEN or `jina auth login`) with a token "
-        "this Hub knows",
-    )
-
-
-def fault_response(code: int, what: str) -> Response:
-    headers = {"Retry-After": "1"} if code in (429, 503) else None
-    return error(code, code * 100 + 1, f"the local Hub answered {code} ({what} fault)", headers)
-
-
-class CollapseSlashes:
-    """``JINA_HUBBLE_REGISTRY`` with a trailing slash makes ``//v2/rpc/…``: accept it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "//" in scope["path"]:
-            path = re.sub("/{2,}", "/", scope["path"])
-            scope = {**scope, "path": path, "raw_path": path.encode()}
-        await self.app(scope, receive, send)
-
-
-def _abort_connection(request: Request) -> None:
-    """Drop the TCP connection now (the ``upload-reset`` fault), like a crashed proxy would."""
-    cycle = getattr(request.receive, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        msg = "upload-reset: cannot reach the connection to drop it"
-        raise RuntimeError(msg)
-    transport.abort()
 
 
 class Hub:
@@ -227,7 +177,7 @@ class Hub:
                 self.data_dir / "work",
                 max_bytes=limit,
                 reset_after=reset_after,
-                on_reset=lambda: _abort_connection(request),
+                on_reset=lambda: abort_connection(request),
             )
         except ResetNow:
             await asyncio.sleep(0)
