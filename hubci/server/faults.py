@@ -8,7 +8,7 @@ Specs (docs/local-hub.md):
 - ``stream-cut:K``          close the next push stream and the next status stream after K lines
   (the build goes on; repeat the spec to cut more streams);
 - ``whoami-status:CODE:N``  answer the next N ``user.identity.whoami`` calls with HTTP CODE;
-- ``slow-build:SECONDS``    every build step takes SECONDS more (until the Hub stops);
+- ``slow-build:SECONDS``    every platform build waits SECONDS more (until the Hub stops);
 - ``fail-build:PLATFORM``   every build for PLATFORM fails with a docker-like error.
 
 Every fault is logged (logger ``hubci.server``) each time it fires.

@@ -230,8 +230,10 @@ class Workers:
         )
         for platform in params["platforms"]:
             delay = self.faults.slow_build()
-            if delay and self.stopping.wait(delay):
-                self._check_stop("buildWorkspace")
+            if delay:
+                log.warning("fault fired: slow-build:%g (task %s, %s)", delay, tid, platform)
+                if self.stopping.wait(delay):
+                    self._check_stop("buildWorkspace")
             job = BuildJob(
                 folder=src,
                 dockerfile=result.dockerfile,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import stat
 import zipfile
 from typing import Any
@@ -224,7 +225,10 @@ def test_dockerfile_checks_of_the_check_builder(hub: HubHandle) -> None:
     assert "Dockerfile.cpu" in absent["payload"]["readableMessage"]
 
 
-def test_a_client_that_leaves_can_follow_its_build_again(hub: HubHandle) -> None:
+def test_a_client_that_leaves_can_follow_its_build_again(
+    hub: HubHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hubci.server")
     hub.add_fault("slow-build:1")
     response = push_raw(hub.url, executor_zip(), id="Greeter")
     first = json.loads(next(response.iter_lines()))
@@ -244,6 +248,7 @@ def test_a_client_that_leaves_can_follow_its_build_again(hub: HubHandle) -> None
     sns = [line["data"]["sn"] for line in replay if line["type"] == "progress"]
     assert sns == sorted(sns)
     assert replay[-1]["status"] == "succeeded"
+    assert "fault fired: slow-build:1" in caplog.text
 
 
 def test_builds_queue_behind_busy_workers(hub: HubHandle) -> None:
