@@ -168,3 +168,96 @@ def test_any_config_text(config: str) -> None:
 )
 def test_any_requirements(requirements: str, build_env: dict[str, Any] | None) -> None:
     _check(None, requirements, build_env)
+
+
+docker_tokens = st.sampled_from(
+    [
+        "FROM",
+        "from",
+        " python:3.11",
+        "RUN",
+        " echo",
+        "\\",
+        "\n",
+        "`",
+        "# escape=`",
+        "# syntax=x",
+        "#",
+        "ARG",
+        " A=1",
+        "COPY",
+        " <<EOF",
+        "EOF",
+        "<<-'END'",
+        "END",
+        "ONBUILD",
+        " ",
+        "\t",
+        "\r",
+    ]
+)
+python_tokens = st.sampled_from(
+    [
+        "class ",
+        "MyExecutor",
+        "(",
+        ")",
+        ":",
+        "\n",
+        "    ",
+        "pass",
+        "Executor",
+        "jina.",
+        "from ",
+        "import ",
+        ".",
+        "..",
+        "x",
+        ",",
+        "def __init__",
+        "self",
+        "*args",
+        "=1",
+        "if True:",
+        "try:",
+        "except:",
+        " as ",
+        "[",
+        "]",
+        "\\",
+        "'",
+        '"""',
+        "\x00",
+        "lambda",
+        "@",
+    ]
+)
+
+
+def _check_files(files: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "exec"
+        folder.mkdir()
+        (folder / "config.yml").write_text(
+            "jtype: MyExecutor\nmetas:\n  py_modules:\n    - executor.py\n"
+        )
+        (folder / "executor.py").write_text(EXECUTOR)
+        for rel, text in files.items():
+            (folder / rel).write_bytes(text.encode("utf-8", "surrogatepass"))
+        report = validate_folder(folder, dockerfile=None)
+        assert all(f.line is None or f.line >= 1 for f in report.findings)
+        result = CliRunner().invoke(cli, ["validate", "--format", "github", str(folder)])
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.exit_code == (0 if report.ok() else 1)
+
+
+@SETTINGS
+@given(st.lists(docker_tokens, max_size=30).map("".join) | st.text(max_size=150))
+def test_any_dockerfile(text: str) -> None:
+    _check_files({"Dockerfile": text})
+
+
+@SETTINGS
+@given(st.lists(python_tokens, max_size=40).map("".join) | st.text(max_size=150))
+def test_any_python_module(text: str) -> None:
+    _check_files({"executor.py": text, "helper.py": text})
