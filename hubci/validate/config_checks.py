@@ -21,6 +21,7 @@ from hubci.validate.executor import (
     ExecutorClass,
     discover,
     find_jtype_class,
+    import_location,
     module_import_order,
     normalize_module_path,
 )
@@ -256,6 +257,7 @@ def _without_config(folder: Path, out: ConfigResult) -> None:
             f"no config.yml: the Hub generates one with `jtype: {cls.name}` from {cls.file}",
             file=cls.file,
             line=cls.line,
+            col=cls.col,
             hint="add config.yml to set metas.name, arguments (`with:`) and py_modules yourself",
         )
     )
@@ -263,7 +265,9 @@ def _without_config(folder: Path, out: ConfigResult) -> None:
     try:
         module_import_order(folder, files)
     except DependencyCycle as exc:
-        f.append(finding("HUB205", exc.message, file=exc.cycle[0]))
+        first, second = exc.cycle[0], exc.cycle[1]
+        line, col = import_location(folder, first, second) or (None, None)
+        f.append(finding("HUB205", exc.message, file=first, line=line, col=col))
 
 
 def _name(folder: Path, info: ConfigInfo, explicit: str | None, out: ConfigResult) -> None:

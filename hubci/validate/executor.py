@@ -394,6 +394,15 @@ def module_import_order(folder: Path, files: list[str]) -> list[str]:
     return order
 
 
+def import_location(folder: Path, importer: str, imported: str) -> tuple[int, int] | None:
+    """(line, column) of the first statement in ``importer`` that imports ``imported``."""
+    parser = _Parser(folder)
+    for file, _, node in parser.imports(parser.parse(importer)):
+        if file == imported and isinstance(node, ast.Import | ast.ImportFrom):
+            return node.lineno, node.col_offset + 1
+    return None
+
+
 def _cycle(deps: dict[str, set[str]], pending: list[str]) -> list[str]:
     """One cycle among ``pending``, as a path that returns to its start."""
     path: list[str] = []

@@ -30,7 +30,7 @@ class Case:
 CASES = [
     Case("hub100_no_executor", "HUB100", None, None),
     Case("hub101_several_executors", "HUB101", None, None),
-    Case("good_no_config", "HUB102", "executor/my_executor.py", 4),
+    Case("good_no_config", "HUB102", "executor/my_executor.py", 4, 1),
     Case("hub103_yaml_error", "HUB103", "config.yml", 4, 13),
     Case("hub104_not_mapping", "HUB104", "config.yml", 1),
     Case("hub105_jtype_missing", "HUB105", "config.yml", None),
@@ -51,7 +51,7 @@ CASES = [
     Case("hub202_syntax_error", "HUB202", "executor/util.py", 1, 12),
     Case("hub203_not_an_executor", "HUB203", "executor.py", 1, 1),
     Case("hub204_illegal_init", "HUB204", "executor.py", 4, 1),
-    Case("hub205_import_cycle", "HUB205", "executor/a.py", None),
+    Case("hub205_import_cycle", "HUB205", "executor/a.py", 3, 1),
     Case("hub301_bad_requirement", "HUB301", "requirements.txt", 3, 13),
     Case("hub302_unknown_option", "HUB302", "requirements.txt", 1),
     Case("hub303_file_missing", "HUB303", "requirements.txt", 2),
