@@ -202,3 +202,19 @@ def test_a_bad_token_is_refused(client: Client, tmp_path: Path) -> None:
     done = client("push", str(folder_for(tmp_path, "Anon")))
     assert done.returncode != 0
     assert "AuthenticationRequiredError" in done.stderr
+
+
+def test_a_named_dockerfile_and_no_cache(client: Client, tmp_path: Path) -> None:
+    folder = folder_for(
+        tmp_path,
+        "Gpu",
+        **{"Dockerfile.gpu": "FROM nvidia/cuda:12.2.0-runtime-ubuntu22.04\nCOPY . /workspace\n"},
+    )
+    done = client(
+        "push", str(folder), "-f", str(folder / "Dockerfile.gpu"), "--no-cache", "--verbose"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Step 1/2 : FROM nvidia/cuda:12.2.0-runtime-ubuntu22.04" in done.stdout
+    params = tasks(client.hub.url, "Gpu")[0]["data"]["buildParams"]
+    assert params["dockerfile"] == "Dockerfile.gpu"
+    assert params["noCache"] is True
