@@ -196,3 +196,43 @@ def test_the_listening_socket_lets_asyncio_disable_nagle() -> None:
         assert url_of(v6).startswith("http://[::1]:")
     finally:
         v6.close()
+
+
+def test_embedded_hub_refuses_a_data_dir_in_use(tmp_path: Path) -> None:
+    import pytest
+
+    from hubci.errors import ConfigError
+    from hubci.server.embedded import embedded_hub
+
+    with embedded_hub(data_dir=tmp_path, users=USERS, build_seconds=0) as first:
+        with (
+            pytest.raises(ConfigError, match="another local Hub is using"),
+            embedded_hub(data_dir=tmp_path, users=USERS),
+        ):
+            pass
+        assert (
+            requests.post(f"{first.url}/v2/rpc/user.identity.whoami", timeout=10).status_code == 401
+        )
+    with embedded_hub(data_dir=tmp_path) as again:  # released on exit; default user `local`
+        assert again.default_user == "local"
+        whoami = requests.post(
+            f"{again.url}/v2/rpc/user.identity.whoami",
+            headers={"Authorization": f"token {again.default_token}"},
+            timeout=10,
+        )
+        assert whoami.json()["data"]["name"] == "local"
+
+
+def test_serve_help_lists_every_option() -> None:
+    done = _serve("--help")
+    assert done.returncode == 0
+    for option in (
+        "--host",
+        "--port",
+        "--data-dir",
+        "--user",
+        "--builder",
+        "--fault",
+        "--build-seconds",
+    ):
+        assert option in done.stdout
