@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, Protocol
 
 import click
 
@@ -31,6 +31,19 @@ def human_size(size: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+class Reporter(Protocol):
+    """What :func:`hubci.build.run.run_build` reports to (the CLI's :class:`BuildReporter`, or
+    another front end such as the Action)."""
+
+    def note(self, text: str) -> None: ...
+
+    def problem(self, text: str) -> None: ...
+
+    def log(self, platform: str, line: str) -> None: ...
+
+    def result(self, builds: Sequence[PlatformBuild], *, kept: bool) -> None: ...
 
 
 class BuildReporter:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hubci import rules
 from hubci.build.builder import BuildSpec, PlatformBuild, build_platforms, platform_slug
-from hubci.build.render import BuildReporter
+from hubci.build.render import Reporter
 from hubci.errors import BuildFailed, UsageError
 from hubci.secret import Secret
 
@@ -61,7 +61,7 @@ class BuildPlan:
         )
 
 
-def run_build(plan: BuildPlan, reporter: BuildReporter) -> list[PlatformBuild]:
+def run_build(plan: BuildPlan, reporter: Reporter) -> list[PlatformBuild]:
     """Build every platform of ``plan``; raise BuildFailed (exit 1) when any of them failed.
 
     Validation errors raise ValidationError (exit 2) before the Engine is contacted; no Engine
