@@ -17,13 +17,14 @@ A path is bundled when neither file ignores it. ``.git`` and ``.jina`` are alway
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Final
 
-from pathspec import GitIgnoreSpec, PathSpec
+from pathspec import PathSpec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from hubci.bundle import codes
@@ -73,12 +74,66 @@ ALWAYS_IGNORED: Final[tuple[str, ...]] = (".git", ".jina")
 DOCKER_KEEPS: Final[tuple[str, ...]] = ("Dockerfile", ".dockerignore")
 
 
+_DIR_MARK: Final = "(?P<ps_d>/)"
+
+
+def _strictly_below(pattern: GitIgnoreSpecPattern) -> bool:
+    text = str(pattern.pattern).rstrip()
+    return text.endswith("/**/") and text.lstrip("!/") != "**/"
+
+
+class GitRules:
+    """git's matching for one path whose parent folders are already known not to be ignored.
+
+    git tests each path (a folder as ``dir/``) against every pattern, and the last pattern that
+    matches the path *itself* decides. pathspec's matchers also count a pattern that matches a
+    parent folder, and GitIgnoreSpec ranks matches in a way that differs from git for folders
+    (``*``, ``!*.py``, ``!*/`` would leave every folder out). Since the walk prunes ignored
+    folders itself, the patterns are applied here to the path alone, last one wins, reusing
+    pathspec's translation of each pattern to a regular expression:
+
+    * a regex ending in ``$`` or in the folder marker ``/`` matches the path itself only if it
+      matches up to the end of the path;
+    * a regex without an end anchor (``.`` for ``*``, ``^a/`` for ``a/**``) matches whatever
+      starts like it, except the folder that ``x/**`` is inside of (git: its content only);
+    * ``x/**/`` matches the folders inside ``x``, not ``x`` (pathspec reads it as ``x/``).
+    """
+
+    def __init__(self, patterns: Iterable[GitIgnoreSpecPattern]) -> None:
+        compiled: list[tuple[bool, re.Pattern[str], bool]] = []
+        for pattern in patterns:
+            regex = pattern.regex
+            if pattern.include is None or not isinstance(regex, re.Pattern):
+                continue
+            source = regex.pattern
+            if _strictly_below(pattern) and source.endswith(_DIR_MARK):
+                # pathspec reads `x/**/` as folder `x/`; git: the folders inside `x`
+                below = source[: -len(_DIR_MARK)] + "/.+/\\Z"
+                compiled.append((pattern.include, re.compile(below), False))
+            elif source.endswith(("$", _DIR_MARK, "|$)")):
+                compiled.append((pattern.include, re.compile(f"(?:{source})\\Z"), False))
+            else:
+                compiled.append((pattern.include, regex, True))
+        self._last_first = compiled[::-1]
+
+    def ignores(self, path: str) -> bool:
+        """``path`` is relative, POSIX, with a trailing ``/`` for a folder."""
+        for include, regex, prefix in self._last_first:
+            found = regex.search(path)
+            if found is None:
+                continue
+            if prefix and path.endswith("/") and found.end() == len(path):
+                continue  # `x/**` and folder `x/` itself
+            return include
+        return False
+
+
 @dataclass(frozen=True)
 class IgnoreRules:
     """The compiled rules of one folder."""
 
-    #: git's matcher (a pattern matching the file itself outranks one matching a parent folder)
-    git: GitIgnoreSpec
+    #: git's rules, applied one path at a time as git does (parents are the walk's business)
+    git: GitRules
     #: Docker's matcher: the last matching pattern wins, whether it matched the path or a parent
     docker: PathSpec[GitIgnoreSpecPattern] | None
     #: Components of each ``!`` pattern of .dockerignore (to decide whether to enter a directory).
@@ -89,7 +144,7 @@ class IgnoreRules:
 
     def prunes_dir(self, rel: str) -> bool:
         """True when the walk must not enter directory ``rel``."""
-        if self.git.match_file(rel + "/"):
+        if self.git.ignores(rel + "/"):
             return True
         if self.docker is None or not self.docker.match_file(rel + "/"):
             return False
@@ -98,7 +153,7 @@ class IgnoreRules:
 
     def ignores_file(self, rel: str) -> bool:
         """True when file ``rel`` is excluded (its directories are checked by the walk)."""
-        if self.git.match_file(rel):
+        if self.git.ignores(rel):
             return True
         return self.docker is not None and self.docker.match_file(rel)
 
@@ -141,7 +196,7 @@ def load_rules(folder: Path) -> IgnoreRules:
         docker_patterns += [GitIgnoreSpecPattern(f"!/{name}") for name in DOCKER_KEEPS]
         docker = PathSpec(docker_patterns)
     return IgnoreRules(
-        git=GitIgnoreSpec(git_patterns),
+        git=GitRules(git_patterns),
         docker=docker,
         docker_negations=tuple(negations),
         source=source,

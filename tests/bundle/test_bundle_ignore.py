@@ -62,6 +62,14 @@ def test_gitignore_cannot_reinclude_below_an_ignored_folder(make_tree: MakeTree)
     assert selected(folder) == [".gitignore", "config.yml", "data/keep/model.txt", "executor.py"]
 
 
+def test_whitelist_idiom(make_tree: MakeTree) -> None:
+    # ignore everything, then re-include Python files and every folder (git's documented idiom)
+    folder = make_tree(
+        {**BASE, ".gitignore": "*\n!*.py\n!*/\n!.gitignore\n", "pkg/sub/m.py": "", "pkg/d.bin": ""}
+    )
+    assert selected(folder) == [".gitignore", "executor.py", "pkg/sub/m.py"]
+
+
 def test_dir_only_pattern_does_not_match_a_file(make_tree: MakeTree) -> None:
     folder = make_tree({**BASE, ".gitignore": "models/\n", "models": "a file", "x/models/m": ""})
     assert selected(folder) == [".gitignore", "config.yml", "executor.py", "models"]
