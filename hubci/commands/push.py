@@ -15,7 +15,7 @@ HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
     "-t", "--tag", "tags", multiple=True, metavar="TAG", help="Tag the build (repeatable)."
 )
@@ -77,6 +77,13 @@ HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
     help="Give up waiting for the build after SECONDS (0: never).",
 )
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=1, max=32),
+    default=2,
+    show_default=True,
+    help="With several folders: how many are pushed at the same time.",
+)
+@click.option(
     "--format",
     "output",
     type=click.Choice(["text", "json"]),
@@ -85,7 +92,7 @@ HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
     help="Final result as text or one JSON object.",
 )
 def push(
-    path: Path,
+    paths: tuple[str, ...],
     tags: tuple[str, ...],
     protected_tags: tuple[str, ...],
     platform: str | None,
@@ -104,9 +111,13 @@ def push(
     no_wait: bool,
     timeout: float,
     output: str,
+    jobs: int,
     **tag_kwargs: Any,
 ) -> int:
     """Push the executor folder PATH to a Hub and follow its build to the end.
+
+    Several folders, or glob patterns (quoted, e.g. 'executors/*'), are validated first and then
+    pushed --jobs at a time, with a summary table at the end.
 
     Exit codes: 0 succeeded (or submitted with --no-wait, or a dry run), 1 build failed or the
     normalizer rejected the bundle, 2 usage or validation error, 3 Hub or network error,
@@ -116,7 +127,7 @@ def push(
     from hubci.push.run import run_push
 
     options = PushOptions(
-        path=path,
+        path=Path(paths[0]),
         tags=tags,
         protected_tags=protected_tags,
         platform=platform,
@@ -137,6 +148,10 @@ def push(
         output="json" if output == "json" else "text",
         tag_rules=TagOptions.pop_from(tag_kwargs),
     )
+    from hubci.push.many import is_single
+
+    if not is_single(paths):
+        return _push_many(options, paths, jobs)
     plan = resolve_plan(options)
     redact = Redactor(plan.secrets())
     reporter = TextReporter(verbose=verbose, redact=redact)
@@ -161,3 +176,17 @@ def push(
         click.echo(redact(f"hubci: error: {result.error}"), err=True)
     sys.stdout.flush()
     return result.exit_code
+
+
+def _push_many(options: PushOptions, paths: tuple[str, ...], jobs: int) -> int:
+    from hubci.matrix.multi import summary_table
+    from hubci.push.many import outcomes_json, run_many
+    from hubci.push.render import Redactor, dump_json
+
+    outcomes, code = run_many(options, paths, jobs)
+    redact = Redactor([s for o in outcomes for s in o.plan.secrets()])
+    if options.output == "json":
+        click.echo(dump_json(outcomes_json(outcomes, code), redact))
+    else:
+        click.echo(redact(summary_table(outcomes)))
+    return code

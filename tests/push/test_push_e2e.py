@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,27 @@ def test_readme_main_job_with_the_embedded_local_hub(cli: Cli, executor: Path) -
     status = cli("status", str(executor), "--hub", "local", "--format", "json")
     assert status.code == 0, status.err  # the local Hub keeps its state between runs
     assert json.loads(status.out)["status"] == "succeeded"
+
+
+def test_several_folders_are_pushed_with_a_summary(
+    cli: Cli, hub: HubHandle, executor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = executor.parent / "other-executor"
+    shutil.copytree(executor, other)
+    config = other / "config.yml"
+    config.write_text(config.read_text().replace("name: HelloExecutor", "name: OtherExecutor"))
+    monkeypatch.chdir(executor.parent)
+    run = cli("push", "*-executor", *_hub_args(hub), "--jobs", "2")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0].split() == ["executor", "name", "status", "exit", "tags", "time", "result"]
+    assert "2 of 2 succeeded; exit code 0" in lines[-1]
+    data = json.loads(
+        cli("push", str(executor), str(other), *_hub_args(hub), "--format", "json").out
+    )
+    assert data["exit_code"] == 0
+    assert [r["name"] for r in data["results"]] == ["HelloExecutor", "OtherExecutor"]
+    assert {r["status"] for r in data["results"]} == {"succeeded"}
+    refused = cli("push", str(executor), str(other), "--name", "X", *_hub_args(hub))
+    assert refused.code == 2
+    assert "--name names one executor, but 2 folders were given" in refused.err
