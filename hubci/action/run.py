@@ -1,0 +1,334 @@
+"""``hubci action``: the Action's whole run, built from the same pieces as the CLI.
+
+1. mask every secret (token, executor secret, GitHub token, build-env values) before anything
+   else is printed;
+2. resolve the mode (``auto``: validate + dry-run on pull requests, push otherwise), the executor
+   folders (``hubci.matrix.paths``), the tags (``hubci.tags``) and one ``PushPlan`` per folder
+   (``hubci.push.plan.resolve_plan``, exactly as ``hubci push`` does);
+3. validate every folder (annotations on the right lines); errors stop the run before any upload;
+4. push (or dry-run) them with ``hubci.matrix.multi.push_many``, each executor's log in a group;
+   ``rehearse`` first starts an embedded local Hub in the job and pushes there;
+5. write the outputs, the step summary, commit statuses and the sticky pull request comment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from hubci import __version__, ghactions, rules
+from hubci.action.inputs import ActionInputs, Mode
+from hubci.action.summary import ExecutorRow, RunSummary, render, rows_status
+from hubci.errors import EXIT_USAGE, HubciError, UsageError
+from hubci.push.plan import PushOptions, PushPlan, resolve_plan
+from hubci.push.render import Redactor
+from hubci.validate.findings import ExecutorReport
+
+if TYPE_CHECKING:
+    from hubci.github import GitHubReporter, State
+    from hubci.tags import TagOptions
+
+PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
+#: Executors pushed at once when the path input names several.
+JOBS = 4
+
+
+def resolve_mode(mode: Mode, event: str) -> Mode:
+    if mode != "auto":
+        return mode
+    return "validate" if event in PR_EVENTS else "push"
+
+
+class Console:
+    """Everything the adapter prints goes through here: redacted, to stdout (the job log)."""
+
+    def __init__(self, redact: Redactor, out: TextIO | None = None) -> None:
+        self.redact = redact
+        self.out = out
+
+    def line(self, text: str) -> None:
+        click.echo(self.redact(text), file=self.out)
+
+
+def _workspace(env: Mapping[str, str]) -> Path:
+    return Path(env.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+
+
+def _relative(folder: Path, workspace: Path) -> str:
+    try:
+        return folder.relative_to(workspace).as_posix() or "."
+    except ValueError:
+        return folder.as_posix()
+
+
+@contextmanager
+def _hub(
+    mode: Mode, inputs: ActionInputs, env: Mapping[str, str], console: Console
+) -> Iterator[tuple[str | None, str | None, str | None, str]]:
+    """(hub URL, token, builder, description) for the run; starts the rehearsal Hub."""
+    if mode != "rehearse":
+        hub_url = inputs.hub_url or env.get("JINA_HUBBLE_REGISTRY") or rules.DEFAULT_HUB_URL
+        yield inputs.hub_url, inputs.token, None, hub_url
+        return
+    from hubci.build.engine import engine_available
+    from hubci.server.embedded import embedded_hub
+
+    builder = "docker" if engine_available() else "check"
+    base = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir())
+    with (
+        tempfile.TemporaryDirectory(prefix="hubci-rehearse-", dir=base) as data,
+        embedded_hub(data_dir=Path(data), builder=builder) as hub,
+    ):
+        console.line(f"rehearsal: local Hub at {hub.url} with the {builder} builder")
+        yield hub.url, hub.default_token, builder, f"embedded local Hub ({builder} builder)"
+
+
+def _plans(
+    folders: Sequence[Path],
+    inputs: ActionInputs,
+    mode: Mode,
+    tag_rules: TagOptions,
+    hub_url: str | None,
+    token: str | None,
+    env: Mapping[str, str],
+    workspace: Path,
+) -> list[PushPlan]:
+    if mode == "push" and not (token or env.get("JINA_AUTH_TOKEN", "").strip()):
+        msg = "the token input is empty, so there is nothing to push with"
+        raise UsageError(
+            msg, "pass token: ${{ secrets.JINA_AUTH_TOKEN }}, or use mode: validate or rehearse"
+        )
+    plans = []
+    for folder in folders:
+        options = PushOptions(
+            path=folder,
+            platform=inputs.platforms or None,
+            build_env=inputs.build_env,
+            dockerfile=inputs.dockerfile,
+            visibility=inputs.visibility,
+            force_update=inputs.force_update,
+            secret=inputs.secret,
+            no_cache=inputs.no_cache,
+            verbose=inputs.verbose,
+            name=inputs.name,
+            hub_url=hub_url,
+            token=token,
+            dry_run=mode == "validate",
+            wait=inputs.wait,
+            timeout=inputs.timeout,
+            tag_rules=tag_rules,
+        )
+        plans.append(resolve_plan(options, env, cwd=workspace))
+    return plans
+
+
+def _validate(plans: Sequence[PushPlan], workspace: Path, console: Console) -> list[ExecutorReport]:
+    from hubci.validate import validate_folder
+    from hubci.validate.report import render_github
+
+    reports = []
+    for plan in plans:
+        report = validate_folder(
+            plan.folder,
+            dockerfile=plan.dockerfile,
+            build_env={k: v.reveal() for k, v in plan.build_env.items()} or None,
+            require_build_env_values=True,
+            name=plan.name if plan.name_source == "--name" else None,
+        )
+        report.path = _relative(plan.folder, workspace)
+        reports.append(report)
+    console.line(render_github(reports, workspace=str(workspace)).rstrip("\n"))
+    return reports
+
+
+def _status_of(result_status: str) -> str:
+    return "validated" if result_status == "dry-run" else result_status
+
+
+class ActionRun:
+    def __init__(
+        self, inputs: ActionInputs, env: Mapping[str, str], out: TextIO | None = None
+    ) -> None:
+        self.inputs = inputs
+        self.env = env
+        self.redact = Redactor(inputs.secrets())
+        self.console = Console(self.redact, out)
+        self.out = out
+        self.workspace = _workspace(env)
+        self.mode = resolve_mode(inputs.mode, env.get("GITHUB_EVENT_NAME", ""))
+        self.summary = RunSummary(mode=self.mode, hub="-", builder=None, version=None)
+        self.github = _github(inputs, env)
+
+    def run(self) -> int:
+        started = time.monotonic()
+        try:
+            return self._run()
+        except HubciError as exc:
+            message = self.redact(exc.format_message())
+            self.console.line(ghactions.annotation("error", message, title="hubci"))
+            self.summary.error = message
+            return exc.exit_code
+        finally:
+            self.summary.duration_s = time.monotonic() - started
+            self._finish()
+
+    def _run(self) -> int:
+        from hubci.matrix.multi import LogSink, push_many, worst_exit_code
+        from hubci.matrix.paths import expand_paths, split_items
+        from hubci.tags import TagOptions
+        from hubci.tags.rules import DEFAULT_RULES
+
+        inputs = self.inputs
+        how = "from auto" if inputs.mode == "auto" else "as configured"
+        self.console.line(f"hubci {__version__}: mode {self.mode} ({how})")
+        folders = expand_paths(split_items(inputs.paths), self.workspace)
+        tag_rules = TagOptions(
+            tags_rules=inputs.tags or "\n".join(DEFAULT_RULES),
+            flavor_rules=inputs.flavor or None,
+            protected_rules=inputs.protected_tags or None,
+        )
+        _context, tag_plan = tag_rules.resolve(env=self.env, cwd=self.workspace)
+        self.summary.version = tag_plan.version
+        for warning in tag_plan.warnings:
+            self.console.line(ghactions.annotation("warning", warning, title="hubci tags"))
+        with _hub(self.mode, inputs, self.env, self.console) as (url, token, builder, hub):
+            self.summary.hub, self.summary.builder = hub, builder
+            plans = _plans(
+                folders, inputs, self.mode, tag_rules, url, token, self.env, self.workspace
+            )
+            reports = _validate(plans, self.workspace, self.console)
+            self.summary.reports = reports
+            if not all(r.ok() for r in reports):
+                bad = sum(not r.ok() for r in reports)
+                self.summary.rows = [
+                    ExecutorRow(r.path, p.name, "failed", EXIT_USAGE, None, p.platforms, p.tags)
+                    for r, p in zip(reports, plans, strict=True)
+                ]
+                self.summary.error = (
+                    f"{bad} of {len(reports)} executor(s) have validation errors; nothing was "
+                    "pushed"
+                )
+                self.console.line(ghactions.annotation("error", self.summary.error, title="hubci"))
+                self._final_statuses()
+                return EXIT_USAGE
+            doing = "validating" if self.mode == "validate" else "pushing"
+            for plan in plans:
+                self._status(plan.name, "pending", doing, None)
+            sink = LogSink(self.out or sys.stdout, github=True)
+            outcomes = push_many(plans, JOBS, sink=sink, validate_first=False)
+        self.summary.rows = [
+            ExecutorRow(
+                _relative(o.plan.folder, self.workspace),
+                o.plan.name,
+                _status_of(o.result.status),
+                o.exit_code,
+                o.result,
+                o.plan.platforms,
+                o.plan.tags + o.plan.protected_tags,
+            )
+            for o in outcomes
+        ]
+        for row in self.summary.rows:
+            if row.exit_code and row.result and row.result.error:
+                self.console.line(
+                    ghactions.annotation("error", row.result.error, title=f"hubci {row.folder}")
+                )
+        self._final_statuses()
+        return worst_exit_code(outcomes)
+
+    def _status(self, name: str, state: State, description: str, target: str | None) -> None:
+        if self.github is not None and self.inputs.commit_status:
+            self.github.set_status(name, state, description=description, target_url=target)
+
+    def _final_statuses(self) -> None:
+        from hubci.errors import EXIT_FAILED, EXIT_OK
+
+        for row in self.summary.rows:
+            state: State = (
+                "success"
+                if row.exit_code == EXIT_OK
+                else "failure"
+                if row.exit_code == EXIT_FAILED
+                else "error"
+            )
+            ex = row.result.executor if row.result else None
+            target = (
+                rules.HUB_WEB_URL.format(id=ex.id) if ex and ex.id and self.mode == "push" else None
+            )
+            error = row.result.error if row.result else None
+            self._status(row.name or row.folder, state, error or row.status, target)
+
+    def _finish(self) -> None:
+        rows = self.summary.rows
+        first = rows[0] if rows else None
+        ex = first.result.executor if first and first.result else None
+        tags = list(ex.tags) if ex and ex.tags else list(first.tags) if first else []
+        outputs = {
+            "executor-id": (ex.id if ex else None) or "",
+            "name": (ex.name if ex and ex.name else first.name if first else None) or "",
+            "owner": (ex.owner if ex else None) or "",
+            "uri": (ex.uri if ex else None) or "",
+            "docker-uri": (ex.docker_uri if ex else None) or "",
+            "tags": "\n".join(tags),
+            "version": self.summary.version or "",
+            "task-id": (first.result.task_id if first and first.result else None) or "",
+            "status": rows_status(rows) if rows else "failed",
+            "visibility": (ex.visibility if ex else None) or "",
+            "result-json": json.dumps(self._result_json(), separators=(",", ":")),
+        }
+        outputs = {k: self.redact(v) for k, v in outputs.items()}
+        output_file = self.env.get("GITHUB_OUTPUT")
+        if output_file:
+            ghactions.write_outputs(Path(output_file), outputs)
+        markdown = self.redact(render(self.summary))
+        summary_file = self.env.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            ghactions.write_summary(Path(summary_file), markdown)
+        if self.github is not None and self.inputs.pr_comment:
+            self.github.upsert_pr_comment(markdown)
+        if self.github is not None:
+            for warning in self.github.warnings:
+                self.console.line(ghactions.annotation("warning", warning, title="GitHub feedback"))
+
+    def _result_json(self) -> dict[str, object]:
+        return {
+            "mode": self.mode,
+            "status": rows_status(self.summary.rows) if self.summary.rows else "failed",
+            "version": self.summary.version,
+            "error": self.summary.error,
+            "executors": [
+                {
+                    "path": row.folder,
+                    "name": row.name,
+                    "status": row.status,
+                    "exit_code": row.exit_code,
+                    **(row.result.to_json() if row.result else {}),
+                }
+                for row in self.summary.rows
+            ],
+        }
+
+
+def _github(inputs: ActionInputs, env: Mapping[str, str]) -> GitHubReporter | None:
+    if not (inputs.commit_status or inputs.pr_comment) or not inputs.github_token:
+        return None
+    from hubci.github import GitHubContext, GitHubReporter
+
+    context = GitHubContext.from_env(env, inputs.github_token)
+    return GitHubReporter(context) if context is not None else None
+
+
+def run_action(inputs: ActionInputs, env: Mapping[str, str] | None = None) -> int:
+    env = dict(os.environ) if env is None else env
+    for value in inputs.secrets():
+        ghactions.add_mask(value, sys.stdout)
+    return ActionRun(inputs, env).run()

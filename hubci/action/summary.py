@@ -1,0 +1,115 @@
+"""The Action's step summary (and sticky pull request comment): markdown from the outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hubci.push.result import PushResult
+from hubci.validate.findings import ExecutorReport, Severity
+
+
+@dataclass(frozen=True)
+class ExecutorRow:
+    """One executor of the run, as the summary and the outputs see it."""
+
+    folder: str  # relative to the workspace
+    name: str | None
+    status: str  # succeeded | failed | timeout | submitted | validated
+    exit_code: int
+    result: PushResult | None
+    platforms: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class RunSummary:
+    mode: str
+    hub: str
+    builder: str | None
+    version: str | None
+    rows: list[ExecutorRow] = field(default_factory=list)
+    reports: list[ExecutorReport] = field(default_factory=list)
+    error: str | None = None
+    duration_s: float = 0.0
+
+
+_ICON = {"succeeded": "✅", "validated": "✅", "submitted": "⏳", "timeout": "⌛", "failed": "❌"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else "-"
+
+
+def render(summary: RunSummary) -> str:
+    lines = [f"## hubci {summary.mode}", ""]
+    facts = [f"Hub: {summary.hub}"]
+    if summary.builder:
+        facts.append(f"builder: {summary.builder}")
+    if summary.version:
+        facts.append(f"version: `{summary.version}`")
+    facts.append(f"duration: {summary.duration_s:.1f}s")
+    lines += [" · ".join(facts), ""]
+    if summary.error:
+        lines += [f"**❌ {_cell(summary.error)}**", ""]
+    if summary.rows:
+        lines += [
+            "| executor | namespace / name | status | tags | platforms | task | time |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for row in summary.rows:
+            ex = row.result.executor if row.result else None
+            owner = f"{ex.owner}/" if ex and ex.owner else ""
+            name = f"{owner}{(ex.name if ex and ex.name else row.name) or '?'}"
+            tags = ex.tags if ex and ex.tags else row.tags
+            task = row.result.task_id if row.result and row.result.task_id else ""
+            time = f"{row.result.duration_s:.1f}s" if row.result else "-"
+            lines.append(
+                f"| `{_cell(row.folder)}` | {_cell(name)} "
+                f"| {_ICON.get(row.status, '')} {row.status} "
+                f"| {_cell(', '.join(tags)) or 'latest (Hub default)'} "
+                f"| {_cell(', '.join(row.platforms)) or 'Hub default'} | {_code(task)} | {time} |"
+            )
+        lines.append("")
+        errors = [
+            (row, row.result.error) for row in summary.rows if row.result and row.result.error
+        ]
+        for row, error in errors:
+            lines.append(f"- `{_cell(row.folder)}`: {_cell(error or '')}")
+        if errors:
+            lines.append("")
+        usage = [
+            row.result.executor.docker_uri
+            for row in summary.rows
+            if row.status == "succeeded" and row.result and row.result.executor
+        ]
+        if any(usage):
+            lines += ["Use it:", "", "```yaml"]
+            lines += [f"uses: {uri}" for uri in usage if uri]
+            lines += ["```", ""]
+    findings = [(r, f) for r in summary.reports for f in r.findings if f.severity != Severity.INFO]
+    if findings:
+        lines += [f"<details><summary>{len(findings)} validation finding(s)</summary>", ""]
+        for report, f in findings[:100]:
+            where = f"{report.path}/{f.file}" if f.file else report.path
+            if f.line:
+                where += f":{f.line}"
+            hint = f" ({f.hint})" if f.hint else ""
+            lines.append(f"- **{f.severity.value}** `{f.code}` `{where}`: {f.message}{hint}")
+        if len(findings) > 100:
+            lines.append(f"- … and {len(findings) - 100} more")
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def rows_status(rows: Sequence[ExecutorRow]) -> str:
+    """The run's status output: the worst of its executors'."""
+    order = ("failed", "timeout", "submitted", "succeeded", "validated")
+    for status in order:
+        if any(row.status == status for row in rows):
+            return status
+    return "failed"

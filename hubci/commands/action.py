@@ -1,0 +1,20 @@
+"""``hubci action``: the entry point of the GitHub Action's container."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+
+@click.command()
+def action() -> int:
+    """Run as the GitHub Action: read INPUT_* and GITHUB_*, push, report to the job.
+
+    Inputs, outputs and modes are documented in action.yml and the README.
+    """
+    from hubci.action.inputs import read_inputs
+    from hubci.action.run import run_action
+
+    env = dict(os.environ)
+    return run_action(read_inputs(env), env)

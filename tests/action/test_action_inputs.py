@@ -1,0 +1,69 @@
+"""Every input of action.yml is read, and bad values are one-line usage errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from hubci.action.inputs import INPUTS, env_name, read_inputs
+from hubci.errors import UsageError
+
+#: A valid, non-default value for every input.
+CHANGED = {
+    "path": "a,b",
+    "mode": "rehearse",
+    "tags": "type=sha",
+    "flavor": "latest=false",
+    "protected-tags": "type=semver,pattern={{version}}",
+    "platforms": "linux/arm64",
+    "build-env": "A=1",
+    "dockerfile": "Dockerfile.gpu",
+    "visibility": "private",
+    "name": "Other",
+    "force-update": "abcd1234",
+    "secret": "s3cr3t-value",
+    "token": "t0ken-value",
+    "hub-url": "http://127.0.0.1:1",
+    "wait": "false",
+    "timeout": "60",
+    "no-cache": "true",
+    "verbose": "true",
+    "github-token": "gh-token-value",
+    "commit-status": "false",
+    "pr-comment": "false",
+}
+
+
+def test_every_input_has_a_test_value() -> None:
+    assert set(CHANGED) == set(INPUTS)
+
+
+def test_hyphens_are_kept_in_env_names() -> None:
+    assert env_name("build-env") == "INPUT_BUILD-ENV"
+    assert env_name("protected-tags") == "INPUT_PROTECTED-TAGS"
+
+
+@pytest.mark.parametrize("name", INPUTS)
+def test_every_input_is_consumed(name: str) -> None:
+    empty = {env_name(n): "" for n in INPUTS}
+    assert read_inputs({**empty, env_name(name): CHANGED[name]}) != read_inputs(empty)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("mode", "deploy", "input mode: 'deploy' is not one of auto, push, validate, rehearse"),
+        ("visibility", "secret", "input visibility: 'secret' is not public or private"),
+        ("timeout", "soon", "input timeout: 'soon' is not a number of seconds"),
+        ("no-cache", "yes", "input no-cache: 'yes' is not a boolean"),
+        ("build-env", "JUSTAKEY", "input build-env: the line for 'JUSTAKEY' has no '='"),
+    ],
+)
+def test_bad_values(name: str, value: str, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        read_inputs({env_name(name): value})
+    assert info.value.message == message
+
+
+def test_secrets_lists_build_env_values() -> None:
+    inputs = read_inputs({env_name("build-env"): "A=one=two\nB=three", env_name("token"): "tok"})
+    assert sorted(inputs.secrets()) == ["one=two", "three", "tok"]

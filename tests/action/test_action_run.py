@@ -1,0 +1,335 @@
+"""``hubci action`` run as the runner runs it: a subprocess with INPUT_* (hyphens kept),
+GITHUB_*, an event payload, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the workspace as its
+working directory, against the local Hub and the loopback GitHub fake."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hubci.action.inputs import INPUTS, OUTPUTS, env_name
+from hubci.server.embedded import embedded_hub
+from testing.github_fake import GitHubFake
+from testing.hub import ALICE_TOKEN, TEST_BUILD_SECONDS, USERS
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "hello-executor"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+SENTINEL = "sentinel-7f3a9c1e5b2d8f40"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+
+
+def _parse_outputs(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delim = line.split("<<", 1)
+            value: list[str] = []
+            for inner in lines:
+                if inner == delim:
+                    break
+                value.append(inner)
+            out[name] = "\n".join(value)
+        else:
+            name, _, val = line.partition("=")
+            out[name] = val
+    return out
+
+
+def _git(cwd: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z",
+        "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z",
+    }
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "workspace"
+    shutil.copytree(EXAMPLE, ws / "hello")
+    _git(ws, "init", "-q", "-b", "main")
+    _git(ws, "add", "-A")
+    _git(ws, "commit", "-q", "-m", "executor")
+    return ws
+
+
+def run_action(
+    workspace: Path,
+    inputs: Mapping[str, str],
+    *,
+    event: str,
+    ref: str,
+    payload: Mapping[str, object] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Run:
+    runner = workspace.parent / "runner"
+    runner.mkdir(exist_ok=True)
+    (runner / "event.json").write_text(json.dumps(payload or {}))
+    output, summary = runner / "output", runner / "summary.md"
+    output.write_text("")
+    summary.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
+    # every declared input arrives, empty when unset (action.yml defaults filled in by the runner)
+    defaults = yaml.safe_load((REPO / "action.yml").read_text())["inputs"]
+    for name in INPUTS:
+        default = str(defaults[name].get("default", ""))
+        env[env_name(name)] = "" if default.startswith("${{") else default
+    env |= {env_name(k): v for k, v in inputs.items()}
+    env |= {
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(runner / "event.json"),
+        "GITHUB_REF": ref,
+        "GITHUB_SHA": SHA,
+        "GITHUB_REPOSITORY": "octo-org/executors",
+        "GITHUB_SERVER_URL": "http://127.0.0.1:9",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "RUNNER_TEMP": str(runner),
+        "NO_PROXY": "127.0.0.1,localhost",
+        **(extra_env or {}),
+    }
+    if event.startswith("pull_request"):
+        env["GITHUB_BASE_REF"] = "main"
+        env["GITHUB_HEAD_REF"] = "feature"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hubci", "action"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return Run(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        _parse_outputs(output.read_text()),
+        summary.read_text(),
+    )
+
+
+def _pr_payload(number: int = 7) -> dict[str, object]:
+    return {
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"sha": "feedface" * 5, "ref": "feature"},
+            "base": {"ref": "main"},
+        },
+        "repository": {"default_branch": "main"},
+    }
+
+
+def test_action_yml_and_adapter_agree() -> None:
+    meta = yaml.safe_load((REPO / "action.yml").read_text())
+    assert tuple(meta["inputs"]) == INPUTS
+    assert tuple(meta["outputs"]) == OUTPUTS
+    assert meta["runs"] == {"using": "docker", "image": "Dockerfile"}
+
+
+def test_pull_request_validates_and_dry_runs(workspace: Path) -> None:
+    run = run_action(
+        workspace,
+        {"path": "hello"},
+        event="pull_request",
+        ref="refs/pull/7/merge",
+        payload=_pr_payload(),
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert set(run.outputs) == set(OUTPUTS)
+    assert run.outputs["status"] == "validated"
+    assert run.outputs["tags"] == "pr-7"
+    assert run.outputs["task-id"] == ""
+    assert "mode validate (from auto)" in run.stdout
+    assert "## hubci validate" in run.summary
+    result = json.loads(run.outputs["result-json"])
+    assert result["executors"][0]["bundle"]["files"] > 0
+
+
+def test_tag_push_publishes_with_tags_from_the_ref(workspace: Path, tmp_path: Path) -> None:
+    with embedded_hub(
+        data_dir=tmp_path / "hub", users=USERS, build_seconds=TEST_BUILD_SECONDS
+    ) as hub:
+        run = run_action(
+            workspace,
+            {
+                "path": "hello",
+                "token": ALICE_TOKEN,
+                "hub-url": hub.url,
+                "platforms": "linux/amd64\nlinux/arm64",
+                "tags": "type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}",
+                "protected-tags": "type=semver,pattern={{version}}",
+            },
+            event="push",
+            ref="refs/tags/v1.4.2",
+        )
+    assert run.code == 0, run.stdout + run.stderr
+    out = run.outputs
+    assert out["status"] == "succeeded"
+    assert out["version"] == "1.4.2"
+    assert out["name"] == "HelloExecutor"
+    assert out["owner"] == "alice"
+    assert out["visibility"] == "public"
+    assert len(out["executor-id"]) == 8
+    assert out["task-id"]
+    assert set(out["tags"].splitlines()) == {"1.4", "latest", "1.4.2"}
+    assert out["docker-uri"].startswith("jinaai+docker://alice/HelloExecutor:")
+    assert "::group::" in run.stdout
+    assert out["docker-uri"] in run.summary
+    assert "linux/amd64, linux/arm64" in run.summary
+
+
+def test_failing_build_fails_the_job_and_says_why(workspace: Path, tmp_path: Path) -> None:
+    with embedded_hub(
+        data_dir=tmp_path / "hub",
+        users=USERS,
+        build_seconds=TEST_BUILD_SECONDS,
+        faults=["fail-build:linux/amd64"],
+    ) as hub:
+        run = run_action(
+            workspace,
+            {"path": "hello", "token": ALICE_TOKEN, "hub-url": hub.url},
+            event="push",
+            ref="refs/heads/main",
+        )
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.outputs["status"] == "failed"
+    assert "the build failed" in run.summary
+    assert "::error title=hubci hello::the build failed" in run.stdout
+
+
+def test_rehearse_needs_no_credentials(workspace: Path) -> None:
+    run = run_action(
+        workspace,
+        {"path": "hello", "mode": "rehearse", "platforms": "linux/amd64,linux/arm64"},
+        event="pull_request",
+        ref="refs/pull/7/merge",
+        payload=_pr_payload(),
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["status"] == "succeeded"
+    assert run.outputs["tags"] == "pr-7"
+    assert "embedded local Hub (check builder)" in run.summary
+
+
+def test_push_without_token_is_a_usage_error(workspace: Path) -> None:
+    run = run_action(workspace, {"path": "hello"}, event="push", ref="refs/heads/main")
+    assert run.code == 2
+    assert "::error title=hubci::the token input is empty" in run.stdout
+    assert run.outputs["status"] == "failed"
+    assert "the token input is empty" in run.summary
+
+
+def test_validation_errors_annotate_and_stop(workspace: Path) -> None:
+    (workspace / "hello" / "requirements.txt").write_text("numpy==${numpy_version}\n")
+    run = run_action(
+        workspace,
+        {"path": "hello", "mode": "rehearse"},
+        event="push",
+        ref="refs/heads/main",
+    )
+    assert run.code == 2, run.stdout + run.stderr
+    assert "::error file=hello/requirements.txt,line=1" in run.stdout
+    assert run.outputs["status"] == "failed"
+    assert "nothing was pushed" in run.summary
+
+
+def test_sentinel_secret_appears_only_after_add_mask(workspace: Path, tmp_path: Path) -> None:
+    users = {"alice": SENTINEL}
+    with embedded_hub(
+        data_dir=tmp_path / "hub", users=users, build_seconds=TEST_BUILD_SECONDS
+    ) as hub:
+        run = run_action(
+            workspace,
+            {
+                "path": "hello",
+                "token": SENTINEL,
+                "hub-url": hub.url,
+                "build-env": f"UNUSED_KEY={SENTINEL}-env",
+                "github-token": f"{SENTINEL}-gh",
+                "verbose": "true",
+            },
+            event="push",
+            ref="refs/heads/main",
+        )
+        second = run_action(
+            workspace,
+            {"path": "hello", "force-update": "HelloExecutor", "secret": f"{SENTINEL}-secret"},
+            event="pull_request",
+            ref="refs/pull/7/merge",
+            payload=_pr_payload(),
+        )
+    assert run.code == 0, run.stdout + run.stderr
+    assert second.code == 0, second.stdout + second.stderr
+    for result in (run, second):
+        masked = [ln for ln in result.stdout.splitlines() if ln.startswith("::add-mask::")]
+        assert masked, "secrets are masked first"
+        rest = [ln for ln in result.stdout.splitlines() if not ln.startswith("::add-mask::")]
+        assert all(SENTINEL not in ln for ln in rest)
+        assert SENTINEL not in result.stderr
+        assert SENTINEL not in result.summary
+        assert all(SENTINEL not in v for v in result.outputs.values())
+        first_other = next(
+            i for i, ln in enumerate(result.stdout.splitlines()) if not ln.startswith("::add")
+        )
+        assert first_other == len(masked), "nothing is printed before the masks"
+
+
+def test_commit_status_and_sticky_comment(
+    workspace: Path, tmp_path: Path, github_fake: GitHubFake
+) -> None:
+    for _ in range(2):
+        run = run_action(
+            workspace,
+            {"path": "hello", "mode": "rehearse", "github-token": "gh-token-123456"},
+            event="pull_request",
+            ref="refs/pull/7/merge",
+            payload=_pr_payload(7),
+            extra_env={"GITHUB_API_URL": github_fake.url},
+        )
+        assert run.code == 0, run.stdout + run.stderr
+    states = [(s["context"], s["state"]) for s in github_fake.statuses]
+    assert states == [("hubci/HelloExecutor", "pending"), ("hubci/HelloExecutor", "success")] * 2
+    comments = github_fake.comments[7]
+    assert len(comments) == 1, "the sticky comment is edited, never duplicated"
+    body = comments[0]["body"]
+    assert "## hubci rehearse" in body
+
+
+def test_bad_boolean_input_is_a_one_line_error(workspace: Path) -> None:
+    run = run_action(
+        workspace, {"path": "hello", "wait": "yes"}, event="push", ref="refs/heads/main"
+    )
+    assert run.code == 2
+    assert "input wait: 'yes' is not a boolean" in run.stderr
+    assert "Traceback" not in run.stderr
