@@ -94,16 +94,23 @@ def history_leaks(history: Sequence[Mapping[str, Any]], values: Mapping[str, str
 
 
 def _redact_json(raw: bytes, values: Mapping[str, str]) -> bytes:
-    def fix(node: Any) -> Any:
-        if isinstance(node, str):
-            return redact_text(node, values)
-        if isinstance(node, dict):
-            return {k: fix(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [fix(v) for v in node]
-        return node
-
-    return json.dumps(fix(json.loads(raw)), separators=(",", ":")).encode()
+    """Redact the build-step records only: ``history[].created_by/comment`` and the ``Cmd`` of
+    ``container_config`` (legacy layer JSON). Digests, dates and the runtime config are left
+    alone, so a value that happens to look like part of a digest cannot corrupt the image."""
+    document = json.loads(raw)
+    if isinstance(document, dict):
+        for entry in document.get("history") or []:
+            if isinstance(entry, dict):
+                for key in ("created_by", "comment"):
+                    if isinstance(entry.get(key), str):
+                        entry[key] = redact_text(entry[key], values)
+        for key in ("container_config", "ContainerConfig"):
+            config = document.get(key)
+            if isinstance(config, dict) and isinstance(config.get("Cmd"), list):
+                config["Cmd"] = [
+                    redact_text(c, values) if isinstance(c, str) else c for c in config["Cmd"]
+                ]
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def rewrite_archive(src: Path, dest: Path, values: Mapping[str, str], repo_tag: str) -> None:

@@ -61,6 +61,7 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def _saved_archive(path: Path) -> tuple[str, bytes]:
     config = {
         "architecture": "amd64",
+        "created": "2026-11-23T20:14:12.057584719Z",
         "config": {"Env": ["PATH=/bin"]},
         "history": [{"created_by": "|1 TOKEN=s3cr3t-value /bin/sh -c make"}],
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "a" * 64]},
@@ -103,6 +104,20 @@ def test_rewrite_archive_redacts_metadata_and_renames_the_config(tmp_path: Path)
     assert config["rootfs"]["diff_ids"] == ["sha256:" + "a" * 64]
     for blob in (config_bytes, legacy, dest.read_bytes()):
         assert b"s3cr3t-value" not in blob
+
+
+def test_rewrite_never_touches_digests_or_dates(tmp_path: Path) -> None:
+    """A value that is also part of a digest or a date stays there: only step records change."""
+    src, dest = tmp_path / "in.tar", tmp_path / "out.tar"
+    _saved_archive(src)
+    values = {"YEAR": "2026", "HEX": "aaaa", "TOKEN": "s3cr3t-value"}
+    scrub.rewrite_archive(src, dest, values, "x:1")
+    with tarfile.open(dest) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        config = json.loads(tar.extractfile(manifest[0]["Config"]).read())  # type: ignore[union-attr]
+    assert config["created"] == "2026-11-23T20:14:12.057584719Z"
+    assert config["rootfs"]["diff_ids"] == ["sha256:" + "a" * 64]
+    assert config["history"][0]["created_by"] == "|1 TOKEN=*** /bin/sh -c make"
 
 
 def test_rewrite_archive_refuses_a_multi_image_archive(tmp_path: Path) -> None:
