@@ -1,0 +1,1 @@
+"""The Executor Hub HTTP client: requests, retries, NDJSON streams, following a build."""

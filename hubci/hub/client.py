@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import platform
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from hubci import __version__
-from hubci.errors import AuthError, HubciError, HubError
+from hubci.errors import AuthError, HubError
+from hubci.hub.errors import (
+    TRANSPORT_ERRORS,
+    describe,
+    error_for_status,
+    is_timeout,
+)
 from hubci.hub.form import PushForm, StreamedBody
 from hubci.hub.retry import (
     RetriesExhausted,
@@ -36,15 +41,13 @@ from hubci.hub.retry import (
     call_with_retry,
     parse_retry_after,
 )
-from hubci.hub.stream import iter_ndjson
+from hubci.hub.stream import StreamResponse
 from hubci.secret import Secret
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: Bytes handed to the socket per write while uploading (urllib3's default is 16 KiB, which
 #: costs a Python round trip through the multipart encoder every 16 KiB).
 UPLOAD_BLOCK = 1024 * 1024
-_TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-_MAX_MESSAGE = 300
 
 
 class _BigBlockAdapter(HTTPAdapter):
@@ -64,159 +67,11 @@ class Timeouts:
     stall: float = 90.0
 
 
-class HubRejected(HubError):
-    """The Hub answered an HTTP error that retrying cannot fix."""
-
-    def __init__(self, message: str, hint: str | None = None, *, status: int) -> None:
-        super().__init__(message, hint)
-        self.status = status
-
-
-class StreamBroken(Exception):
-    """A build stream ended early: cut, reset or stalled (``stalled`` = read timeout)."""
-
-    def __init__(self, reason: str, *, stalled: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.stalled = stalled
-
-
-def describe(exc: BaseException) -> str:
-    """A short, secret-free description of a transport error."""
-    if isinstance(exc, requests.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError):
-        return "connect timeout"
-    if isinstance(exc, requests.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
-        return "read timeout"
-    text = str(exc)
-    for marker, short in (
-        ("Connection refused", "connection refused"),
-        ("Connection reset", "connection reset"),
-        ("Broken pipe", "connection reset"),
-        ("RemoteDisconnected", "connection closed without an answer"),
-        ("IncompleteRead", "connection cut"),
-        ("InvalidChunkLength", "connection cut"),
-        ("Name or service not known", "unknown host"),
-        ("NameResolutionError", "unknown host"),
-    ):
-        if marker in text:
-            return short
-    return type(exc).__name__
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(
-            cause,
-            requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError,
-        ):
-            return True
-        cause = cause.__cause__ or cause.__context__
-        if cause is exc:
-            break
-    return "timed out" in str(exc)
-
-
-def _one_line(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
-
-
-def readable_message(body: Any) -> str | None:
-    """The server's own words from a JSON error body (readableMessage, else message)."""
-    if isinstance(body, dict):
-        for key in ("readableMessage", "message"):
-            value = body.get(key)
-            if isinstance(value, str) and value.strip():
-                return _one_line(value)
-    return None
-
-
-def error_for_status(status: int, body: Any, endpoint: str, session_id: str) -> HubciError:
-    """Map a non-retried HTTP error answer to a one-line error that says what to do."""
-    said = readable_message(body) or f"HTTP {status}"
-    where = f"session id {session_id}"
-    if status == 401:
-        return AuthError(
-            f"the Hub refused the token on {endpoint}: {said}",
-            "set JINA_AUTH_TOKEN or pass --token with a valid Hub token; " + where,
-        )
-    if status == 403:
-        return HubRejected(f"the Hub refused {endpoint}: {said}", where, status=status)
-    if status == 404:
-        return HubRejected(
-            f"the Hub does not know {endpoint} or its target: {said}", where, status=status
-        )
-    if status == 413:
-        return HubRejected(
-            f"the Hub refused {endpoint}: {said}",
-            "the bundle is too large for this Hub; exclude files with .gitignore; " + where,
-            status=status,
-        )
-    if status < 500:
-        return HubRejected(
-            f"the Hub rejected {endpoint} (HTTP {status}): {said}", where, status=status
-        )
-    return HubRejected(
-        f"the Hub failed on {endpoint} (HTTP {status}): {said}", where, status=status
-    )
-
-
 def _json_or_none(resp: requests.Response) -> Any:
     try:
         return resp.json()
     except ValueError:
         return None
-
-
-class StreamResponse:
-    """An open NDJSON answer; iterate :meth:`events`, then :meth:`close`."""
-
-    def __init__(self, resp: requests.Response, endpoint: str) -> None:
-        self._resp = resp
-        self.endpoint = endpoint
-        self.status_code = resp.status_code
-        self.garbage_lines = 0
-
-    def _chunks(self) -> Iterator[bytes]:
-        raw = self._resp.raw
-        if raw.chunked and raw.supports_chunked_reads():
-            yield from raw.read_chunked(decode_content=True)
-            return
-        while True:  # close-delimited or sized body: hand over whatever has arrived
-            data = raw.read1(64 * 1024, decode_content=True)
-            if not data:
-                return
-            yield data
-
-    def set_read_timeout(self, seconds: float) -> None:
-        """Change how long one read may wait from now on (the deadline shrinks as we go)."""
-        connection = getattr(self._resp.raw, "connection", None)
-        sock = getattr(connection, "sock", None)
-        if sock is not None:
-            try:
-                sock.settimeout(max(seconds, 0.05))
-            except OSError:
-                pass  # already closed: the next read reports it
-
-    def _garbage(self, _size: int) -> None:
-        self.garbage_lines += 1
-
-    def events(self) -> Iterator[dict[str, Any]]:
-        """Each JSON object of the stream; raises StreamBroken when the transport fails."""
-        try:
-            yield from iter_ndjson(self._chunks(), on_garbage=self._garbage)
-        except _TRANSPORT_ERRORS as exc:
-            raise StreamBroken(describe(exc), stalled=_is_timeout(exc)) from exc
-
-    def close(self) -> None:
-        self._resp.close()
-
-    def __enter__(self) -> StreamResponse:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
 
 @dataclass
@@ -307,7 +162,7 @@ class HubClient:
                     timeout=(self.timeouts.connect, self.timeouts.read),
                     **kwargs,
                 )
-            except _TRANSPORT_ERRORS as exc:
+            except TRANSPORT_ERRORS as exc:
                 raise Retryable(f"{describe(exc)} from {method}") from exc
             self._check(resp, method)
             body = _json_or_none(resp)
@@ -371,7 +226,7 @@ class HubClient:
                     timeout=(self.timeouts.connect, max(read, 0.1)),
                     stream=True,
                 )
-            except _TRANSPORT_ERRORS as exc:
+            except TRANSPORT_ERRORS as exc:
                 raise Retryable(f"{describe(exc)} from {method}") from exc
             self._check(resp, method)
             return StreamResponse(resp, method)
@@ -402,7 +257,7 @@ class HubClient:
                     timeout=(self.timeouts.connect, self.timeouts.read),
                     stream=True,
                 )
-            except _TRANSPORT_ERRORS as exc:
+            except TRANSPORT_ERRORS as exc:
                 if not body.complete or isinstance(exc, requests.ConnectTimeout):
                     raise Retryable(f"{describe(exc)} from {method}") from exc
                 # The whole body left and no answer came: the Hub may or may not have started
@@ -410,7 +265,7 @@ class HubClient:
                 task = self.find_task(form.name)
                 if task is not None:
                     return Upload(task=task)
-                if _is_timeout(exc):
+                if is_timeout(exc):
                     raise HubError(
                         f"the Hub did not answer {method} within {self.timeouts.read:.0f}s",
                         "it may still build the upload: check with `hubci status PATH`; "

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hubci.errors import AuthError, HubError
-from hubci.hub.client import HubClient, HubRejected, StreamBroken, StreamResponse
+from hubci.hub.client import HubClient
+from hubci.hub.errors import HubRejected, StreamBroken
+from hubci.hub.stream import StreamResponse
 
 EventKind = Literal["stage", "console", "warning", "status"]
 

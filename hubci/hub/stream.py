@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from hubci.hub.errors import TRANSPORT_ERRORS, StreamBroken, describe, is_timeout
+
+if TYPE_CHECKING:
+    import requests
 
 #: Longest line kept in memory; a longer one is dropped (a broken or hostile server).
 MAX_LINE_BYTES = 4 * 1024 * 1024
@@ -77,3 +82,53 @@ def iter_ndjson(
         obj = _decode(bytes(buffer))
         if obj is not None:
             yield obj
+
+
+class StreamResponse:
+    """An open NDJSON answer; iterate :meth:`events`, then :meth:`close`."""
+
+    def __init__(self, resp: requests.Response, endpoint: str) -> None:
+        self._resp = resp
+        self.endpoint = endpoint
+        self.status_code = resp.status_code
+        self.garbage_lines = 0
+
+    def _chunks(self) -> Iterator[bytes]:
+        raw = self._resp.raw
+        if raw.chunked and raw.supports_chunked_reads():
+            yield from raw.read_chunked(decode_content=True)
+            return
+        while True:  # close-delimited or sized body: hand over whatever has arrived
+            data = raw.read1(64 * 1024, decode_content=True)
+            if not data:
+                return
+            yield data
+
+    def set_read_timeout(self, seconds: float) -> None:
+        """Change how long one read may wait from now on (the deadline shrinks as we go)."""
+        connection = getattr(self._resp.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.settimeout(max(seconds, 0.05))
+            except OSError:
+                pass  # already closed: the next read reports it
+
+    def _garbage(self, _size: int) -> None:
+        self.garbage_lines += 1
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Each JSON object of the stream; raises StreamBroken when the transport fails."""
+        try:
+            yield from iter_ndjson(self._chunks(), on_garbage=self._garbage)
+        except TRANSPORT_ERRORS as exc:
+            raise StreamBroken(describe(exc), stalled=is_timeout(exc)) from exc
+
+    def close(self) -> None:
+        self._resp.close()
+
+    def __enter__(self) -> StreamResponse:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

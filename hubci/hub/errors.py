@@ -1,0 +1,112 @@
+"""Transport and HTTP failures of Hub calls, described in one secret-free line each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+import urllib3.exceptions
+
+from hubci.errors import AuthError, HubciError, HubError
+
+#: Everything the transport can raise while talking to the Hub.
+TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+_MAX_MESSAGE = 300
+
+
+class HubRejected(HubError):
+    """The Hub answered an HTTP error that retrying cannot fix."""
+
+    def __init__(self, message: str, hint: str | None = None, *, status: int) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
+class StreamBroken(Exception):
+    """A build stream ended early: cut, reset or stalled (``stalled`` = read timeout)."""
+
+    def __init__(self, reason: str, *, stalled: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.stalled = stalled
+
+
+def describe(exc: BaseException) -> str:
+    """A short, secret-free description of a transport error."""
+    if isinstance(exc, requests.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError):
+        return "connect timeout"
+    if isinstance(exc, requests.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
+        return "read timeout"
+    text = str(exc)
+    for marker, short in (
+        ("Connection refused", "connection refused"),
+        ("Connection reset", "connection reset"),
+        ("Broken pipe", "connection reset"),
+        ("RemoteDisconnected", "connection closed without an answer"),
+        ("IncompleteRead", "connection cut"),
+        ("InvalidChunkLength", "connection cut"),
+        ("Name or service not known", "unknown host"),
+        ("NameResolutionError", "unknown host"),
+    ):
+        if marker in text:
+            return short
+    return type(exc).__name__
+
+
+def is_timeout(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(
+            cause,
+            requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError,
+        ):
+            return True
+        cause = cause.__cause__ or cause.__context__
+        if cause is exc:
+            break
+    return "timed out" in str(exc)
+
+
+def one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
+
+
+def readable_message(body: Any) -> str | None:
+    """The server's own words from a JSON error body (readableMessage, else message)."""
+    if isinstance(body, dict):
+        for key in ("readableMessage", "message"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return one_line(value)
+    return None
+
+
+def error_for_status(status: int, body: Any, endpoint: str, session_id: str) -> HubciError:
+    """Map a non-retried HTTP error answer to a one-line error that says what to do."""
+    said = readable_message(body) or f"HTTP {status}"
+    where = f"session id {session_id}"
+    if status == 401:
+        return AuthError(
+            f"the Hub refused the token on {endpoint}: {said}",
+            "set JINA_AUTH_TOKEN or pass --token with a valid Hub token; " + where,
+        )
+    if status == 403:
+        return HubRejected(f"the Hub refused {endpoint}: {said}", where, status=status)
+    if status == 404:
+        return HubRejected(
+            f"the Hub does not know {endpoint} or its target: {said}", where, status=status
+        )
+    if status == 413:
+        return HubRejected(
+            f"the Hub refused {endpoint}: {said}",
+            "the bundle is too large for this Hub; exclude files with .gitignore; " + where,
+            status=status,
+        )
+    if status < 500:
+        return HubRejected(
+            f"the Hub rejected {endpoint} (HTTP {status}): {said}", where, status=status
+        )
+    return HubRejected(
+        f"the Hub failed on {endpoint} (HTTP {status}): {said}", where, status=status
+    )
