@@ -54,6 +54,9 @@ DEFAULT_IGNORE: Final[tuple[str, ...]] = (
     "dist/",
     "*.egg-info/",
     ".eggs/",
+    # logs and CI configuration (not needed in the image)
+    "*.log",
+    ".github/",
     # editors and operating systems
     ".idea/",
     ".vscode/",

@@ -188,6 +188,8 @@ def test_default_ignore_applies_without_gitignore(make_tree: MakeTree) -> None:
             "dist/x.whl": "",
             "my.egg-info/PKG-INFO": "",
             ".DS_Store": "",
+            "server.log": "",
+            ".github/workflows/ci.yml": "",
             ".venv/bin/python": "",
             ".env": "TOKEN=1\n",
             ".env.local": "TOKEN=1\n",
