@@ -270,6 +270,9 @@ def run_push(
 ) -> PushResult:
     """Validate, bundle, upload and follow; see the module docstring for what it returns."""
     redact = Redactor(plan.secrets())
+    if plan.token is None and not plan.hub.local and not plan.dry_run:
+        msg = f"no Hub token for {plan.hub.url}"
+        raise UsageError(msg, "set JINA_AUTH_TOKEN, pass --token, or log in with `jina auth login`")
     try:
         validate_plan(plan, reporter)
         from hubci.bundle import collect_files, write_bundle

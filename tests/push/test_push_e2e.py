@@ -185,3 +185,23 @@ def test_several_folders_are_pushed_with_a_summary(
     refused = cli("push", str(executor), str(other), "--name", "X", *_hub_args(hub))
     assert refused.code == 2
     assert "--name names one executor, but 2 folders were given" in refused.err
+
+
+def test_bad_inputs_are_one_line_usage_errors(cli: Cli, executor: Path, tmp_path: Path) -> None:
+    cases = [
+        (["push", str(tmp_path / "missing")], "is not a directory"),
+        (["push", str(executor), "--hub-url", "http://127.0.0.1:9"], "no Hub token for"),
+        (["push", str(executor), "--platform", "linux/sparc"], "unknown platform"),
+        (["push", str(executor), "--hub", "ftp://example.org"], "is not an http(s) URL"),
+        (["push", str(executor), "-t", "a,b:c"], "is not a valid Hub tag"),
+        (["push", str(executor), "-f", "Dockerfile.none"], "does not exist"),
+        (["status", "--hub-url", "http://127.0.0.1:9", str(tmp_path / "missing")], "directory"),
+    ]
+    for args, words in cases:
+        run = cli(*args)
+        assert run.code == 2, (args, run.err)
+        assert run.out == ""
+        lines = run.err.strip().splitlines()
+        assert len(lines) == 1, run.err
+        assert lines[0].startswith("hubci: error: ")
+        assert words in lines[0]
