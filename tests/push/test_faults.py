@@ -46,14 +46,14 @@ def _plan(hub: HubHandle, executor: Path, **kw: object) -> PushPlan:
     return resolve_plan(options, {}, cwd=executor.parent)
 
 
-def _push(hub: HubHandle, executor: Path, **kw: object) -> Pushed:
+def _push(hub: HubHandle, executor: Path, stall: float = 30, **kw: object) -> Pushed:
     waits: list[float] = []
     rec = Recorder()
     result = run_push(
         _plan(hub, executor, **kw),
         rec,
         retry=RetryPolicy(sleep=waits.append, jitter=0),
-        timeouts=Timeouts(connect=5, read=30, stall=30),
+        timeouts=Timeouts(connect=5, read=30, stall=stall),
         sleep=waits.append,
     )
     return Pushed(result, rec, waits)
@@ -140,3 +140,15 @@ def test_slow_build_times_out_with_exit_4_and_says_how_to_follow(
     assert pushed.result.exit_code == 4
     assert pushed.result.task_id is not None
     assert f"hubci status --id {pushed.result.task_id}" in (pushed.result.error or "")
+
+
+def test_a_stalled_stream_is_followed_through_the_task(hub: HubHandle, executor: Path) -> None:
+    hub.add_fault("slow-build:0.5")  # each build step is silent for half a second
+    pushed = _push(hub, executor, stall=0.2)
+    assert pushed.result.status == "succeeded", pushed.rec.lines
+    assert "the push stream stalled; following the build through its task" in pushed.rec.lines
+    assert any(line.startswith("reconnecting to task ") for line in pushed.rec.lines)
+    stages = [(e.subject, e.text) for e in pushed.rec.events if e.kind == "stage"]
+    assert len(stages) == len(set(stages)), stages  # replays never repeat a line
+    assert stages[0] == ("createExecutor", "init")
+    assert stages[-1] == ("pushImage", "done")
