@@ -167,7 +167,8 @@ class HubClient:
             self._check(resp, method)
             body = _json_or_none(resp)
             if not isinstance(body, dict):
-                raise Retryable(f"an answer that is not JSON from {method}")
+                msg = f"{self.base_url} answered {method} with something that is not Hub JSON"
+                raise HubError(msg, "check --hub-url / JINA_HUBBLE_REGISTRY (the Hub's base URL)")
             return body
 
         return self._retrying(attempt)

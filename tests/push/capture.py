@@ -16,7 +16,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 USER = "alice"
@@ -98,7 +98,15 @@ def make_app(log: list[Captured]) -> Starlette:
             return JSONResponse({"code": 200, "status": 20000, "data": [task]})
         return JSONResponse({"code": 404, "status": 40402, "message": "no such method"}, 404)
 
-    return Starlette(routes=[Route("/v2/rpc/{method}", rpc, methods=["POST"])])
+    async def website(_request: Request) -> Response:
+        return HTMLResponse("<html><body>a web site, not a Hub</body></html>")
+
+    return Starlette(
+        routes=[
+            Route("/v2/rpc/{method}", rpc, methods=["POST"]),
+            Route("/site/v2/rpc/{method}", website, methods=["POST"]),
+        ]
+    )
 
 
 @contextmanager

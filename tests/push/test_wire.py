@@ -83,3 +83,14 @@ def test_dry_run_announces_the_md5_that_is_sent(cli: Cli, executor: Path) -> Non
     assert md5 == push.parts[-1].md5
     dry = cli("push", str(executor), "--dry-run", "--format", "json", "--hub-url", url)
     assert f'"md5": "{md5}"' in dry.out
+
+
+def test_a_url_that_is_no_hub_fails_at_once(cli: Cli, executor: Path) -> None:
+    with capture_hub() as (url, _log):
+        missing = cli("push", str(executor), "--hub-url", url + "/not-a-hub", "--token", TOKEN)
+        website = cli("push", str(executor), "--hub-url", url + "/site", "--token", TOKEN)
+    assert missing.code == 3
+    assert "the Hub does not know user.identity.whoami" in missing.err
+    assert website.code == 3
+    assert "answered user.identity.whoami with something that is not Hub JSON" in website.err
+    assert "attempt" not in missing.err + website.err  # nothing to retry
