@@ -55,13 +55,20 @@ def main() -> int:
         for key, argv in commands.items():
             times[key].append(_time(argv))
     median = {key: statistics.median(values) * 1000 for key, values in times.items()}
+    best = {key: min(values) * 1000 for key, values in times.items()}
     ratio = median["validate"] / median["baseline"]
     print(f"runs: {args.runs} each, interleaved; python {sys.version.split()[0]}")
-    print(f"python -c 'import click, yaml'                  median {median['baseline']:6.1f} ms")
-    print(f"  ... plus the bundle checks' imports ({BUNDLE_DEPS}): {median['deps']:6.1f} ms")
-    print(f"hubci validate {args.folder}  median {median['validate']:6.1f} ms")
+    print(f"{'':<40} median     min")
+    for key, label in (
+        ("baseline", "python -c 'import click, yaml'"),
+        ("deps", "  + the bundle checks' imports"),
+        ("validate", f"hubci validate {args.folder}"),
+    ):
+        print(f"{label:<40} {median[key]:6.1f}  {best[key]:6.1f} ms")
+    print(f"(the bundle checks' imports: {BUNDLE_DEPS})")
+    print(f"ratio of the minimums {best['validate'] / best['baseline']:.2f}x")
     verdict = "within" if ratio <= TARGET else "OVER"
-    print(f"ratio {ratio:.2f}x ({verdict} the {TARGET}x target)")
+    print(f"ratio of the medians {ratio:.2f}x ({verdict} the {TARGET}x target)")
     return 0 if ratio <= TARGET else 1
 
 
