@@ -29,6 +29,7 @@ from hubci import __version__, ghactions, rules
 from hubci.action.inputs import ActionInputs, Mode
 from hubci.action.summary import ExecutorRow, RunSummary, render, rows_status
 from hubci.errors import EXIT_USAGE, HubciError, UsageError
+from hubci.matrix.multi import LogSink, push_many, worst_exit_code
 from hubci.push.plan import PushOptions, PushPlan, resolve_plan
 from hubci.push.render import Redactor
 from hubci.validate.findings import ExecutorReport
@@ -57,6 +58,21 @@ class Console:
 
     def line(self, text: str) -> None:
         click.echo(self.redact(text), file=self.out)
+
+
+def neutralize(text: str) -> str:
+    """Make every line of build output inert: a line the runner would read as a workflow command
+    (``::...`` after leading blanks) gets a ``| `` prefix."""
+    return "\n".join(
+        f"| {line}" if line.lstrip().startswith("::") else line for line in text.split("\n")
+    )
+
+
+class InertLogSink(LogSink):
+    """Each executor's log in a group; none of its lines can act as a workflow command."""
+
+    def block(self, title: str, text: str) -> None:
+        super().block(title, neutralize(text))
 
 
 def _workspace(env: Mapping[str, str]) -> Path:
@@ -182,7 +198,6 @@ class ActionRun:
             self._finish()
 
     def _run(self) -> int:
-        from hubci.matrix.multi import LogSink, push_many, worst_exit_code
         from hubci.matrix.paths import expand_paths, split_items
         from hubci.tags import TagOptions
         from hubci.tags.rules import DEFAULT_RULES
@@ -223,7 +238,7 @@ class ActionRun:
             doing = "validating" if self.mode == "validate" else "pushing"
             for plan in plans:
                 self._status(plan.name, "pending", doing, None)
-            sink = LogSink(self.out or sys.stdout, github=True)
+            sink = InertLogSink(self.out or sys.stdout, github=True)
             outcomes = push_many(plans, JOBS, sink=sink, validate_first=False)
         self.summary.rows = [
             ExecutorRow(

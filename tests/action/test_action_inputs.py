@@ -67,3 +67,15 @@ def test_bad_values(name: str, value: str, message: str) -> None:
 def test_secrets_lists_build_env_values() -> None:
     inputs = read_inputs({env_name("build-env"): "A=one=two\nB=three", env_name("token"): "tok"})
     assert sorted(inputs.secrets()) == ["one=two", "three", "tok"]
+
+
+def test_build_output_cannot_act_as_workflow_commands() -> None:
+    from hubci.action.run import neutralize
+
+    text = "  | Step 1/2\n::error::injected\n   ::add-mask::x\nwarning: fine"
+    assert neutralize(text).splitlines() == [
+        "  | Step 1/2",
+        "| ::error::injected",
+        "|    ::add-mask::x",
+        "warning: fine",
+    ]
