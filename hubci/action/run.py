@@ -156,7 +156,7 @@ def _validate(plans: Sequence[PushPlan], workspace: Path, console: Console) -> l
         report = validate_folder(
             plan.folder,
             dockerfile=plan.dockerfile,
-            build_env={k: v.reveal() for k, v in plan.build_env.items()} or None,
+            build_env={k: v.reveal() for k, v in plan.build_env.items()},
             require_build_env_values=True,
             name=plan.name if plan.name_source == "--name" else None,
         )

@@ -333,3 +333,13 @@ def test_bad_boolean_input_is_a_one_line_error(workspace: Path) -> None:
     assert run.code == 2
     assert "input wait: 'yes' is not a boolean" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_missing_build_env_is_an_annotated_error(workspace: Path) -> None:
+    (workspace / "hello" / "requirements.txt").write_text("numpy==${NUMPY_VERSION}\n")
+    run = run_action(
+        workspace, {"path": "hello", "mode": "rehearse"}, event="push", ref="refs/heads/main"
+    )
+    assert run.code == 2, run.stdout + run.stderr
+    assert "::error file=hello/requirements.txt,line=1" in run.stdout
+    assert "NUMPY_VERSION" in run.stdout
