@@ -9,6 +9,7 @@ references are replaced by a placeholder before a requirement is parsed.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -127,14 +128,11 @@ def secret_findings(text: str, relname: str = REQUIREMENTS_FILE) -> list[Finding
                 )
             )
         for match in _URL.finditer(raw):
-            if "@" not in match.group(0):
+            # the authority of scheme://user:password@host/path (a later "@rev" is in the path)
+            authority = re.split(r"[/?#]", match.group(0).partition("://")[2], maxsplit=1)[0]
+            if "@" not in authority:
                 continue
-            from urllib.parse import urlsplit  # only here: it costs a few ms to import
-
-            netloc = urlsplit(_strip_vcs(match.group(0))).netloc
-            if "@" not in netloc:
-                continue
-            userinfo = netloc.rpartition("@")[0]
+            userinfo = authority.rpartition("@")[0]
             user, has_password, password = userinfo.partition(":")
             if any(t.start() >= match.start() and t.end() <= match.end() for t in tokens):
                 continue  # already reported as a token
@@ -147,13 +145,6 @@ def secret_findings(text: str, relname: str = REQUIREMENTS_FILE) -> list[Finding
                 continue
             out.append(finding("HUB701", message, file=relname, line=number, col=col))
     return out
-
-
-def _strip_vcs(url: str) -> str:
-    for prefix in _VCS:
-        if url.startswith(prefix):
-            return url[len(prefix) :]
-    return url
 
 
 def _split_option(text: str) -> tuple[str, str | None]:
@@ -189,7 +180,15 @@ def _check_local(folder: Path, value: str, what: str, ln: _Line, relname: str) -
     path = re.sub(r"\[[^\]]*\]$", "", value.strip().strip("'\""))
     if path.startswith("file:"):
         return []
-    if (folder / path).exists():
+    norm = posixpath.normpath(path.replace("\\", "/"))
+    if posixpath.isabs(norm) or norm.startswith(("~", "../")) or norm == "..":
+        message = f"{what} {path!r} is outside the executor folder, which is all the Hub gets"
+        return [finding("HUB303", message, file=relname, line=ln.line)]
+    try:
+        exists = (folder / norm).exists()
+    except (OSError, ValueError):  # a NUL byte or an over-long name
+        exists = False
+    if exists:
         return []
     return [finding("HUB303", f"{what} {path!r} does not exist", file=relname, line=ln.line)]
 

@@ -214,3 +214,16 @@ def test_fast_path_covers_the_common_lines(line: str) -> None:
 @pytest.mark.parametrize("line", ["x>=1.0.*", "x~=1", "x>=1.0+cpu", "x===1", "x (>=1)"])
 def test_fast_path_leaves_the_rest_to_packaging(line: str) -> None:
     assert not SIMPLE_REQUIREMENT.match(line)
+
+
+def test_paths_outside_the_folder_are_reported(tmp_path: Path) -> None:
+    text = "-r /etc/hosts\n-c ../constraints.txt\n-e ~/lib\n./wheels/../../x.whl\n-r a\x00b\n"
+    path = tmp_path / "requirements.txt"
+    path.write_text(text)
+    findings = check_requirements(tmp_path).findings
+    assert [(f.code, f.line) for f in findings] == [("HUB303", n) for n in range(1, 6)]
+    assert all("outside the executor folder" in f.message for f in findings[:4])
+
+
+def test_credentials_in_a_malformed_url_are_still_found(tmp_path: Path) -> None:
+    assert _check(tmp_path, "https://user:pw-secret@[::1/simple\n") == [("HUB701", 1, 9)]
