@@ -19,7 +19,10 @@ def resolve_dockerfile(folder: Path, given: str) -> tuple[str | None, Finding | 
     A relative path is taken relative to the executor folder; when no such file exists there,
     relative to the current directory (``--dockerfile my-exec/Dockerfile.gpu``).
     """
-    raw = Path(given).expanduser()
+    try:
+        raw = Path(given).expanduser()
+    except RuntimeError:  # ~user with no such user
+        raw = Path(given)
     candidates = [raw] if raw.is_absolute() else [folder / raw, Path.cwd() / raw]
     target = next((c for c in candidates if c.exists()), None)
     if target is None:
