@@ -109,6 +109,9 @@ def _with_config(
         )
     for key, loc in info.keys.items():
         if key not in KNOWN_TOP_LEVEL_KEYS:
+            from difflib import get_close_matches  # only when there is a key to correct
+
+            close = get_close_matches(key, sorted(KNOWN_TOP_LEVEL_KEYS), n=1, cutoff=0.6)
             f.append(
                 finding(
                     "HUB114",
@@ -116,6 +119,7 @@ def _with_config(
                     file=CONFIG_FILE,
                     line=loc.line,
                     col=loc.col,
+                    hint=f"did you mean `{close[0]}`?" if close else None,
                 )
             )
     name_loc = info.metas_name_loc

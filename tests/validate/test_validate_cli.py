@@ -254,3 +254,17 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "does not exist" in proc.stderr
+
+
+def test_unknown_key_suggests_the_closest_known_one(make_executor: MakeExecutor) -> None:
+    folder = make_executor({"config.yml": CONFIG_WITH_TYPO})
+    code, out = run("--format", "json", str(folder))
+    assert code == 0
+    (finding,) = [f for f in json.loads(out)["executors"][0]["findings"] if f["code"] == "HUB114"]
+    assert (finding["message"], finding["hint"]) == (
+        "unknown top-level key 'wth' in config.yml",
+        "did you mean `with`?",
+    )
+
+
+CONFIG_WITH_TYPO = "jtype: MyExecutor\npy_modules: executor.py\nwth:\n  a: 1\n"
