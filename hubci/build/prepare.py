@@ -16,9 +16,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from hubci import rules
 from hubci.errors import BuildFailed, UsageError, ValidationError
+from hubci.push.plan import parse_build_env
 from hubci.secret import Secret
+
+__all__ = [
+    "Prepared",
+    "copy_bundle",
+    "dockerfile_relpath",
+    "parse_build_env",
+    "prepared_bundle",
+    "repo_name",
+    "validate",
+]
 
 
 @dataclass(frozen=True)
@@ -31,27 +41,6 @@ class Prepared:
     executor: str
     name: str
     warnings: list[str] = field(default_factory=list)
-
-
-def parse_build_env(items: tuple[str, ...], env: Mapping[str, str]) -> dict[str, Secret]:
-    """``KEY=VALUE`` items (``KEY`` alone reads the environment variable); last one wins."""
-    out: dict[str, Secret] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not rules.BUILD_ENV_NAME.match(key):
-            shown = key if len(key) <= 40 else key[:40] + "…"
-            msg = f"--build-env: {shown!r} is not a valid build-env name"
-            raise UsageError(
-                msg, "use upper-case letters, digits and _, not starting with _ (KEY=VALUE)"
-            )
-        if not sep:
-            if key not in env:
-                msg = f"--build-env {key}: the environment variable {key} is not set"
-                raise UsageError(msg, f"export {key}, or pass --build-env {key}=VALUE")
-            value = env[key]
-        out[key] = Secret(value)
-    return out
 
 
 def dockerfile_relpath(folder: Path, value: str | None) -> str | None:

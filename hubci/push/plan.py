@@ -176,7 +176,9 @@ def ci_vendor(env: Mapping[str, str]) -> str:
     return "(unset)"
 
 
-def _build_env(items: tuple[str, ...], env: Mapping[str, str]) -> dict[str, Secret]:
+def parse_build_env(items: tuple[str, ...], env: Mapping[str, str]) -> dict[str, Secret]:
+    """``KEY=VALUE`` items (values may hold ``=``; ``KEY`` alone reads the environment variable
+    KEY); the last one of a key wins. Shared by push, build and the Action."""
     out: dict[str, Secret] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -313,7 +315,7 @@ def resolve_plan(
         tags=tags,
         protected_tags=protected,
         platforms=platforms,
-        build_env=_build_env(options.build_env, env),
+        build_env=parse_build_env(options.build_env, env),
         dockerfile=_dockerfile(folder, options.dockerfile, cwd),
         visibility=options.visibility,
         force_update=options.force_update,
