@@ -19,6 +19,7 @@ from hubci.validate.config import (
 from hubci.validate.executor import (
     DependencyCycle,
     ExecutorClass,
+    classes_on_import_path,
     discover,
     find_jtype_class,
     import_location,
@@ -63,6 +64,21 @@ def _class_findings(cls: ExecutorClass) -> list[Finding]:
             )
         )
     return out
+
+
+def _closest_class(folder: Path, modules: list[str], jtype: str) -> str | None:
+    """A hint naming the class on the import path whose name is closest to ``jtype``."""
+    classes = classes_on_import_path(folder, modules)
+    if not classes:
+        return None
+    from difflib import get_close_matches
+
+    by_lower = {name.lower(): (name, file, line) for name, file, line in classes}
+    close = get_close_matches(jtype.lower(), list(by_lower), n=1, cutoff=0.6)
+    if not close:
+        return None
+    name, file, line = by_lower[close[0]]
+    return f"did you mean `jtype: {name}` (the class at {file}:{line})?"
 
 
 def _valid_jtype(value: str) -> bool:
@@ -217,6 +233,7 @@ def _modules(
                     file=CONFIG_FILE,
                     line=jloc.line if jloc else None,
                     col=jloc.col if jloc else None,
+                    hint=_closest_class(folder, existing, out.jtype),
                 )
             )
         return

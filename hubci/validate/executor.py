@@ -302,6 +302,36 @@ def normalize_module_path(entry: str) -> str | None:
     return norm
 
 
+def _import_path(
+    parser: _Parser, py_modules: list[str], findings: list[Finding]
+) -> Iterator[_Module]:
+    """The parsed modules of ``py_modules`` and of every module they import, breadth first.
+
+    Listed modules that do not exist (HUB110) and modules that do not parse go to ``findings``.
+    """
+    queue: list[str] = []
+    for entry in py_modules:
+        rel = normalize_module_path(entry)
+        if rel is None or not parser.exists(rel):
+            findings.append(
+                finding("HUB110", f"py_modules entry {entry!r} is not a file in the folder")
+            )
+            continue
+        queue.append(rel)
+    seen: set[str] = set()
+    while queue and len(seen) < MAX_MODULES:
+        rel = queue.pop(0)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        module = parser.parse(rel)
+        if module.error is not None:
+            findings.append(module.error)
+            continue
+        yield module
+        queue.extend(file for file, _, _ in parser.imports(module) if file not in seen)
+
+
 def find_jtype_class(
     folder: Path, py_modules: list[str], jtype: str
 ) -> tuple[ExecutorClass | None, list[Finding]]:
@@ -313,32 +343,23 @@ def find_jtype_class(
     """
     parser = _Parser(folder)
     findings: list[Finding] = []
-    queue: list[str] = []
-    for entry in py_modules:
-        rel = normalize_module_path(entry)
-        if rel is None or not parser.exists(rel):
-            findings.append(
-                finding("HUB110", f"py_modules entry {entry!r} is not a file in the folder")
-            )
-            continue
-        queue.append(rel)
-    seen: set[str] = set()
     found: tuple[_Module, ast.ClassDef] | None = None
-    while queue and len(seen) < MAX_MODULES:
-        rel = queue.pop(0)
-        if rel in seen:
-            continue
-        seen.add(rel)
-        module = parser.parse(rel)
-        if module.error is not None:
-            findings.append(module.error)
-            continue
+    for module in _import_path(parser, py_modules, findings):
         if found is None and jtype in module.classes:
             found = (module, module.classes[jtype])
-        queue.extend(file for file, _, _ in parser.imports(module) if file not in seen)
     if found is None:
         return None, findings
     return _make(parser, *found), findings
+
+
+def classes_on_import_path(folder: Path, py_modules: list[str]) -> list[tuple[str, str, int]]:
+    """(class name, file, line) of every top-level class on the import path of ``py_modules``."""
+    parser = _Parser(folder)
+    return [
+        (name, module.rel, node.lineno)
+        for module in _import_path(parser, py_modules, [])
+        for name, node in module.classes.items()
+    ]
 
 
 def discover(folder: Path) -> tuple[list[ExecutorClass], list[Finding], list[str]]:

@@ -220,3 +220,17 @@ def test_monorepo_files_map_to_their_executors_and_skip_the_rest() -> None:
     document = json.loads(result.output)
     assert [e["name"] for e in document["executors"]] == ["Encoder", "Indexer"]
     assert document["ok"] is True
+
+
+def test_missing_jtype_class_suggests_the_closest_class() -> None:
+    report = validate_folder(FIXTURES / "hub201_jtype_not_found")
+    assert _only(report, "HUB201").hint == (
+        "did you mean `jtype: MyExecutor` (the class at executor.py:4)?"
+    )
+
+
+def test_missing_jtype_class_without_a_close_one_gets_the_general_hint(
+    make_executor: Callable[..., Path],
+) -> None:
+    folder = make_executor({"config.yml": "jtype: Zzz\npy_modules: executor.py\n"})
+    assert _only(validate_folder(folder), "HUB201").hint == CODES["HUB201"].hint
