@@ -183,6 +183,8 @@ def _duplicates(node: yaml.MappingNode, relname: str, where: str, findings: list
 
 
 def _py_modules(info: ConfigInfo, value_node: yaml.Node, value: Any, relname: str) -> None:
+    if value is None:
+        return  # `py_modules:` with nothing after it lists no module (HUB111)
     if isinstance(value, str):
         info.py_modules = [value]
         info.py_module_locs = [_loc(value_node, value)]

@@ -170,7 +170,8 @@ def _modules(
     folder: Path, info: ConfigInfo, bundled: Collection[str] | None, out: ConfigResult
 ) -> None:
     f = out.findings
-    if info.py_modules_where is None:
+    badly_typed = any(p.code == "HUB108" for p in info.findings)
+    if info.py_modules_where is None or (not info.py_modules and not badly_typed):
         line = info.jtype_loc.line if info.jtype_loc else None
         f.append(
             finding(

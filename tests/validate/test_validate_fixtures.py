@@ -234,3 +234,16 @@ def test_missing_jtype_class_without_a_close_one_gets_the_general_hint(
 ) -> None:
     folder = make_executor({"config.yml": "jtype: Zzz\npy_modules: executor.py\n"})
     assert _only(validate_folder(folder), "HUB201").hint == CODES["HUB201"].hint
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "jtype: MyExecutor\npy_modules: []\n",
+        "jtype: MyExecutor\nmetas:\n  py_modules:\n",
+        "jtype: MyExecutor\nmetas:\n  py_modules: []\n",
+    ],
+)
+def test_empty_py_modules_is_like_none(make_executor: Callable[..., Path], config: str) -> None:
+    report = validate_folder(make_executor({"config.yml": config}))
+    assert [f.code for f in report.findings if f.severity == Severity.ERROR] == ["HUB111"]
