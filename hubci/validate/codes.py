@@ -130,6 +130,13 @@ _TABLE: Final[tuple[Code, ...]] = (
         W,
         "rename it to config.yml",
     ),
+    Code(
+        "HUB119",
+        "name-mismatch",
+        "config",
+        W,
+        "use the same name in metas.name and manifest.yml, or drop one of them",
+    ),
     # python
     Code(
         "HUB201",

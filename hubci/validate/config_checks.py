@@ -316,6 +316,18 @@ def _name(folder: Path, info: ConfigInfo, explicit: str | None, out: ConfigResul
         return
     if info.metas_name is not None:
         out.name = info.metas_name
+        if m_name is not None and m_loc is not None and m_name != info.metas_name:
+            out.findings.append(
+                finding(
+                    "HUB119",
+                    f"{MANIFEST_FILE} names the executor {m_name!r} but metas.name is "
+                    f"{info.metas_name!r}: the push uses {info.metas_name!r}, and the Hub's "
+                    f"normalizer then writes {m_name!r} into config.yml",
+                    file=MANIFEST_FILE,
+                    line=m_loc.line,
+                    col=m_loc.col,
+                )
+            )
         return
     if m_name is not None:
         out.name, source = m_name, f"`name` from {MANIFEST_FILE}"

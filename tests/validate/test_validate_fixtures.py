@@ -47,6 +47,7 @@ CASES = [
     Case("hub116_metas_not_mapping", "HUB116", "config.yml", 3, 1),
     Case("hub117_config_not_utf8", "HUB117", "config.yml", 3),
     Case("hub118_config_yaml", "HUB118", "config.yaml", None),
+    Case("hub119_name_mismatch", "HUB119", "manifest.yml", 2, 7),
     Case("hub201_jtype_not_found", "HUB201", "config.yml", 1, 8),
     Case("hub202_syntax_error", "HUB202", "executor/util.py", 1, 12),
     Case("hub203_not_an_executor", "HUB203", "executor.py", 1, 1),
