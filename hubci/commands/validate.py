@@ -136,7 +136,10 @@ def validate(
         or discover_executor_classes(folder)
     ]
     if not folders:
-        click.echo("hubci validate: no executor folder among the given paths")
+        if fmt == "json":  # still exactly one JSON document
+            click.echo(render([], "json"), nl=False)
+        else:
+            click.echo("hubci validate: no executor folder among the given paths")
         return
     reports = [
         validate_folder(

@@ -192,6 +192,8 @@ def test_file_outside_any_executor_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("pytest\n")
     code, out = run(str(tmp_path / "requirements.txt"))
     assert (code, out) == (0, "hubci validate: no executor folder among the given paths\n")
+    code, out = run("--format", "json", str(tmp_path / "requirements.txt"))
+    assert (code, json.loads(out)) == (0, {"ok": True, "executors": []})
     # the same folder given explicitly is validated, and has no executor
     code, out = run(str(tmp_path))
     assert code == 1
