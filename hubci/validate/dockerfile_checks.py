@@ -6,7 +6,6 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 
-from hubci.dockerfile import DockerfileSyntaxError, parse_dockerfile
 from hubci.validate.codes import finding
 from hubci.validate.findings import Finding
 
@@ -76,6 +75,8 @@ def check_dockerfile(
         return [*out, finding("HUB507", f"{rel} is not UTF-8 text", file=rel)]
     except OSError as exc:
         return [*out, finding("HUB507", f"{rel} cannot be read: {exc.strerror}", file=rel)]
+    from hubci.dockerfile import DockerfileSyntaxError, parse_dockerfile  # only with a file
+
     try:
         instructions = parse_dockerfile(text)
     except DockerfileSyntaxError as exc:
