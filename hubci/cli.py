@@ -8,9 +8,7 @@ Docker and GitHub libraries that other commands need.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -33,16 +31,11 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002
-        return sorted(name for name in COMMANDS if self._available(name))
-
-    @staticmethod
-    def _available(name: str) -> bool:
-        module = COMMANDS[name].split(":", 1)[0]
-        return importlib.util.find_spec(module) is not None
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: ARG002
         target = COMMANDS.get(cmd_name)
-        if target is None or not self._available(cmd_name):
+        if target is None:
             return None
         module_name, attr = target.split(":", 1)
         command = getattr(importlib.import_module(module_name), attr)
@@ -62,6 +55,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _print_traceback() -> None:
+    import traceback  # only with --debug: keeps the hook's start-up lean
+
+    traceback.print_exc()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: renders every error once, as one line, with the right exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         rv: Any = cli.main(args=args, prog_name="hubci", standalone_mode=False)
     except HubciError as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         click.echo(
             f"hubci: internal error: {type(exc).__name__}: {exc} "
             f"(please report this with `hubci --debug ...` output; hubci {__version__})",

@@ -7,7 +7,6 @@ keys, registry rc files, Docker's config.json), and only their first :data:`_REA
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -94,6 +93,8 @@ def _docker_config(entry: BundleEntry) -> Finding | None:
     if text is None:
         return None
     try:
+        import json  # rarely needed: only for a docker config.json in the bundle
+
         data = json.loads(text)
     except ValueError:
         return None
