@@ -89,11 +89,16 @@ class ActionInputs:
     commit_status: bool
     pr_comment: bool
 
-    def secrets(self) -> list[str]:
-        """Every value that must be masked before anything is printed."""
-        values = [self.token, self.secret, self.github_token]
-        values += [line.partition("=")[2] for line in self.build_env]
-        return [v for v in values if v and v.strip()]
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """Every input value to mask, read from the raw environment so it can be masked before any
+    input is checked: token, secret, github-token, each build-env value (a build-env line
+    without ``=`` as a whole, since it may be a value pasted without its key)."""
+    values = [env.get(env_name(name), "").strip() for name in ("token", "secret", "github-token")]
+    for line in env.get(env_name("build-env"), "").splitlines():
+        key, eq, value = line.strip().partition("=")
+        values.append(value if eq else key)
+    return [v for v in values if v.strip()]
 
 
 def _bool(raw: Mapping[str, str], name: str) -> bool:
@@ -134,10 +139,9 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         msg = f"input timeout: {raw['timeout']!r} is not a number of seconds"
         raise UsageError(msg, "use e.g. timeout: 1800 (0 waits forever)")
     build_env = tuple(line.strip() for line in raw["build-env"].splitlines() if line.strip())
-    for line in build_env:
-        if "=" not in line:
-            key = line.split()[0][:40] if line.split() else line
-            msg = f"input build-env: the line for {key!r} has no '='"
+    for number, line in enumerate(build_env, 1):
+        if "=" not in line:  # the line is not shown: it may be a value pasted without its key
+            msg = f"input build-env: line {number} has no '='"
             raise UsageError(msg, "write one KEY=VALUE per line")
     return ActionInputs(
         paths=_split(raw["path"]) or (".",),

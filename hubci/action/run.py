@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import time
@@ -26,12 +25,12 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 from hubci import __version__, ghactions, rules
-from hubci.action.inputs import ActionInputs, Mode
+from hubci.action.inputs import ActionInputs, Mode, env_name, read_inputs, secret_values
 from hubci.action.summary import ExecutorRow, RunSummary, render, rows_status
-from hubci.errors import EXIT_USAGE, HubciError, UsageError
+from hubci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, HubciError, UsageError
 from hubci.matrix.multi import LogSink, push_many, worst_exit_code
 from hubci.push.plan import PushOptions, PushPlan, resolve_plan
-from hubci.push.render import Redactor
+from hubci.push.render import MIN_MASKED, Redactor
 from hubci.validate.findings import ExecutorReport
 
 if TYPE_CHECKING:
@@ -172,11 +171,15 @@ def _status_of(result_status: str) -> str:
 
 class ActionRun:
     def __init__(
-        self, inputs: ActionInputs, env: Mapping[str, str], out: TextIO | None = None
+        self,
+        inputs: ActionInputs,
+        env: Mapping[str, str],
+        redact: Redactor,
+        out: TextIO | None = None,
     ) -> None:
         self.inputs = inputs
         self.env = env
-        self.redact = Redactor(inputs.secrets())
+        self.redact = redact
         self.console = Console(self.redact, out)
         self.out = out
         self.workspace = _workspace(env)
@@ -225,7 +228,15 @@ class ActionRun:
             if not all(r.ok() for r in reports):
                 bad = sum(not r.ok() for r in reports)
                 self.summary.rows = [
-                    ExecutorRow(r.path, p.name, "failed", EXIT_USAGE, None, p.platforms, p.tags)
+                    ExecutorRow(
+                        r.path,
+                        p.name,
+                        "skipped" if r.ok() else "failed",
+                        EXIT_OK if r.ok() else EXIT_USAGE,
+                        None,
+                        p.platforms,
+                        p.tags,
+                    )
                     for r, p in zip(reports, plans, strict=True)
                 ]
                 self.summary.error = (
@@ -265,14 +276,16 @@ class ActionRun:
             self.github.set_status(name, state, description=description, target_url=target)
 
     def _final_statuses(self) -> None:
-        from hubci.errors import EXIT_FAILED, EXIT_OK
-
         for row in self.summary.rows:
+            if row.status == "skipped":  # valid, but not pushed: no pending status was set
+                continue
+            # failure: the executor itself is wrong (build failed, validation errors);
+            # error: the run could not finish it (Hub unreachable, timeout)
             state: State = (
                 "success"
                 if row.exit_code == EXIT_OK
                 else "failure"
-                if row.exit_code == EXIT_FAILED
+                if row.exit_code in (EXIT_FAILED, EXIT_USAGE)
                 else "error"
             )
             ex = row.result.executor if row.result else None
@@ -283,54 +296,59 @@ class ActionRun:
             self._status(row.name or row.folder, state, error or row.status, target)
 
     def _finish(self) -> None:
-        rows = self.summary.rows
-        first = rows[0] if rows else None
-        ex = first.result.executor if first and first.result else None
-        tags = list(ex.tags) if ex and ex.tags else list(first.tags) if first else []
-        outputs = {
-            "executor-id": (ex.id if ex else None) or "",
-            "name": (ex.name if ex and ex.name else first.name if first else None) or "",
-            "owner": (ex.owner if ex else None) or "",
-            "uri": (ex.uri if ex else None) or "",
-            "docker-uri": (ex.docker_uri if ex else None) or "",
-            "tags": "\n".join(tags),
-            "version": self.summary.version or "",
-            "task-id": (first.result.task_id if first and first.result else None) or "",
-            "status": rows_status(rows) if rows else "failed",
-            "visibility": (ex.visibility if ex else None) or "",
-            "result-json": json.dumps(self._result_json(), separators=(",", ":")),
-        }
-        outputs = {k: self.redact(v) for k, v in outputs.items()}
-        output_file = self.env.get("GITHUB_OUTPUT")
-        if output_file:
-            ghactions.write_outputs(Path(output_file), outputs)
-        markdown = self.redact(render(self.summary))
-        summary_file = self.env.get("GITHUB_STEP_SUMMARY")
-        if summary_file:
-            ghactions.write_summary(Path(summary_file), markdown)
+        markdown = write_results(self.summary, self.env, self.redact)
         if self.github is not None and self.inputs.pr_comment:
             self.github.upsert_pr_comment(markdown)
         if self.github is not None:
             for warning in self.github.warnings:
                 self.console.line(ghactions.annotation("warning", warning, title="GitHub feedback"))
 
-    def _result_json(self) -> dict[str, object]:
-        return {
-            "mode": self.mode,
-            "status": rows_status(self.summary.rows) if self.summary.rows else "failed",
-            "version": self.summary.version,
-            "error": self.summary.error,
-            "executors": [
-                {
-                    "path": row.folder,
-                    "name": row.name,
-                    "status": row.status,
-                    "exit_code": row.exit_code,
-                    **(row.result.to_json() if row.result else {}),
-                }
-                for row in self.summary.rows
-            ],
-        }
+
+def write_results(summary: RunSummary, env: Mapping[str, str], redact: Redactor) -> str:
+    """Write every output to $GITHUB_OUTPUT and the summary to $GITHUB_STEP_SUMMARY (both
+    redacted); returns the summary markdown."""
+    rows = summary.rows
+    status = rows_status(rows) if rows else "failed"
+    first = rows[0] if rows else None
+    ex = first.result.executor if first and first.result else None
+    tags = list(ex.tags) if ex and ex.tags else list(first.tags) if first else []
+    result_json = {
+        "mode": summary.mode,
+        "status": status,
+        "version": summary.version,
+        "error": summary.error,
+        "executors": [
+            {
+                **(row.result.to_json() if row.result else {}),
+                "path": row.folder,
+                "name": row.name,
+                "status": row.status,
+                "exit_code": row.exit_code,
+            }
+            for row in rows
+        ],
+    }
+    outputs = {
+        "executor-id": (ex.id if ex else None) or "",
+        "name": (ex.name if ex and ex.name else first.name if first else None) or "",
+        "owner": (ex.owner if ex else None) or "",
+        "uri": (ex.uri if ex else None) or "",
+        "docker-uri": (ex.docker_uri if ex else None) or "",
+        "tags": "\n".join(tags),
+        "version": summary.version or "",
+        "task-id": (first.result.task_id if first and first.result else None) or "",
+        "status": status,
+        "visibility": (ex.visibility if ex else None) or "",
+        "result-json": json.dumps(result_json, separators=(",", ":")),
+    }
+    output_file = env.get("GITHUB_OUTPUT")
+    if output_file:
+        ghactions.write_outputs(Path(output_file), {k: redact(v) for k, v in outputs.items()})
+    markdown = redact(render(summary))
+    summary_file = env.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        ghactions.write_summary(Path(summary_file), markdown)
+    return markdown
 
 
 def _github(inputs: ActionInputs, env: Mapping[str, str]) -> GitHubReporter | None:
@@ -342,8 +360,23 @@ def _github(inputs: ActionInputs, env: Mapping[str, str]) -> GitHubReporter | No
     return GitHubReporter(context) if context is not None else None
 
 
-def run_action(inputs: ActionInputs, env: Mapping[str, str] | None = None) -> int:
-    env = dict(os.environ) if env is None else env
-    for value in inputs.secrets():
-        ghactions.add_mask(value, sys.stdout)
-    return ActionRun(inputs, env).run()
+def run_action(env: Mapping[str, str], out: TextIO | None = None) -> int:
+    """The whole Action: mask the secrets, read the inputs, run; a bad input is reported like
+    any other error (annotation, summary, ``status: failed``)."""
+    secrets = secret_values(env)
+    for value in secrets:
+        # like the Redactor: masking "1" or "on" would star out every such text in the job log
+        if len(value) >= MIN_MASKED:
+            ghactions.add_mask(value, out)
+    redact = Redactor(secrets)
+    try:
+        inputs = read_inputs(env)
+    except UsageError as exc:
+        message = redact(exc.format_message())
+        click.echo(ghactions.annotation("error", message, title="hubci"), file=out)
+        mode = env.get(env_name("mode"), "").strip() or "auto"
+        write_results(
+            RunSummary(mode=mode, hub="-", builder=None, version=None, error=message), env, redact
+        )
+        return exc.exit_code
+    return ActionRun(inputs, env, redact, out).run()

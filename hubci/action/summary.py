@@ -15,7 +15,7 @@ class ExecutorRow:
 
     folder: str  # relative to the workspace
     name: str | None
-    status: str  # succeeded | failed | timeout | submitted | validated
+    status: str  # succeeded | failed | timeout | submitted | validated | skipped
     exit_code: int
     result: PushResult | None
     platforms: tuple[str, ...] = ()
@@ -34,7 +34,14 @@ class RunSummary:
     duration_s: float = 0.0
 
 
-_ICON = {"succeeded": "✅", "validated": "✅", "submitted": "⏳", "timeout": "⌛", "failed": "❌"}
+_ICON = {
+    "succeeded": "✅",
+    "validated": "✅",
+    "submitted": "⏳",
+    "timeout": "⌛",
+    "failed": "❌",
+    "skipped": "⏭️",
+}
 
 
 def _cell(text: str) -> str:
@@ -108,7 +115,7 @@ def render(summary: RunSummary) -> str:
 
 def rows_status(rows: Sequence[ExecutorRow]) -> str:
     """The run's status output: the worst of its executors'."""
-    order = ("failed", "timeout", "submitted", "succeeded", "validated")
+    order = ("failed", "timeout", "submitted", "skipped", "succeeded", "validated")
     for status in order:
         if any(row.status == status for row in rows):
             return status

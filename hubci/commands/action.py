@@ -13,8 +13,6 @@ def action() -> int:
 
     Inputs, outputs and modes are documented in action.yml and the README.
     """
-    from hubci.action.inputs import read_inputs
     from hubci.action.run import run_action
 
-    env = dict(os.environ)
-    return run_action(read_inputs(env), env)
+    return run_action(dict(os.environ))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hubci.action.inputs import INPUTS, env_name, read_inputs
+from hubci.action.inputs import INPUTS, env_name, read_inputs, secret_values
 from hubci.errors import UsageError
 
 #: A valid, non-default value for every input.
@@ -55,7 +55,7 @@ def test_every_input_is_consumed(name: str) -> None:
         ("visibility", "secret", "input visibility: 'secret' is not public or private"),
         ("timeout", "soon", "input timeout: 'soon' is not a number of seconds"),
         ("no-cache", "yes", "input no-cache: 'yes' is not a boolean"),
-        ("build-env", "JUSTAKEY", "input build-env: the line for 'JUSTAKEY' has no '='"),
+        ("build-env", "A=1\nJUSTAVALUE", "input build-env: line 2 has no '='"),
     ],
 )
 def test_bad_values(name: str, value: str, message: str) -> None:
@@ -64,9 +64,9 @@ def test_bad_values(name: str, value: str, message: str) -> None:
     assert info.value.message == message
 
 
-def test_secrets_lists_build_env_values() -> None:
-    inputs = read_inputs({env_name("build-env"): "A=one=two\nB=three", env_name("token"): "tok"})
-    assert sorted(inputs.secrets()) == ["one=two", "three", "tok"]
+def test_secret_values_lists_build_env_values() -> None:
+    env = {env_name("build-env"): "A=one=two\n B=three\npasted-value", env_name("token"): "tok "}
+    assert sorted(secret_values(env)) == ["one=two", "pasted-value", "three", "tok"]
 
 
 def test_build_output_cannot_act_as_workflow_commands() -> None:

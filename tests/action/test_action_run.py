@@ -174,6 +174,7 @@ def test_pull_request_validates_and_dry_runs(workspace: Path) -> None:
     assert "## hubci validate" in run.summary
     result = json.loads(run.outputs["result-json"])
     assert result["executors"][0]["bundle"]["files"] > 0
+    assert result["executors"][0]["status"] == "validated", "the same word as the status output"
 
 
 def test_tag_push_publishes_with_tags_from_the_ref(workspace: Path, tmp_path: Path) -> None:
@@ -331,8 +332,48 @@ def test_bad_boolean_input_is_a_one_line_error(workspace: Path) -> None:
         workspace, {"path": "hello", "wait": "yes"}, event="push", ref="refs/heads/main"
     )
     assert run.code == 2
-    assert "input wait: 'yes' is not a boolean" in run.stderr
-    assert "Traceback" not in run.stderr
+    assert "::error title=hubci::input wait: 'yes' is not a boolean" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+    assert run.outputs["status"] == "failed"
+    assert "input wait: 'yes' is not a boolean" in run.summary
+
+
+def test_bad_build_env_line_never_shows_its_text(workspace: Path) -> None:
+    run = run_action(
+        workspace,
+        {"path": "hello", "build-env": f"A=1\n{SENTINEL}"},
+        event="push",
+        ref="refs/heads/main",
+    )
+    assert run.code == 2
+    # a one-character value is not masked: the runner would star out every "1" in the log
+    assert run.stdout.splitlines()[0] == f"::add-mask::{SENTINEL}"
+    assert "input build-env: line 2 has no '='" in run.stdout
+    assert SENTINEL not in "\n".join(run.stdout.splitlines()[1:]) + run.stderr + run.summary
+
+
+def test_validation_errors_fail_only_the_broken_executor(
+    workspace: Path, github_fake: GitHubFake
+) -> None:
+    broken = workspace / "broken"
+    shutil.copytree(workspace / "hello", broken)
+    (broken / "config.yml").write_text("jtype: Broken\nmetas:\n  py_modules: [missing.py]\n")
+    run = run_action(
+        workspace,
+        {"path": "hello, broken", "github-token": "gh-token-123456"},
+        event="pull_request",
+        ref="refs/pull/7/merge",
+        payload=_pr_payload(7),
+        extra_env={"GITHUB_API_URL": github_fake.url},
+    )
+    assert run.code == 2, run.stdout + run.stderr
+    assert run.outputs["status"] == "failed"
+    statuses = {e["path"]: e["status"] for e in json.loads(run.outputs["result-json"])["executors"]}
+    assert statuses == {"hello": "skipped", "broken": "failed"}
+    # the valid executor was neither pushed nor failed: it gets no commit status at all
+    assert [(s["context"], s["state"]) for s in github_fake.statuses] == [
+        ("hubci/Broken", "failure")
+    ]
 
 
 def test_missing_build_env_is_an_annotated_error(workspace: Path) -> None:
