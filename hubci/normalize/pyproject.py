@@ -48,11 +48,10 @@ def pyproject_requirements(folder: Path) -> tuple[list[str], str | None]:
     path = folder / "pyproject.toml"
     if not path.is_file():
         return [], None
-    if sys.version_info < (3, 11):
-        return [], "pyproject.toml dependencies were not merged (the local Hub needs Python 3.11)"
     import importlib
 
-    tomllib: Any = importlib.import_module("tomllib")
+    # tomllib is in the standard library from 3.11; tomli (its origin) is the dependency before
+    tomllib: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
