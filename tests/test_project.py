@@ -53,3 +53,17 @@ def test_pre_commit_manifest_is_valid() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _table_names(text: str, heading: str) -> list[str]:
+    section = text.split(heading, 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
+
+
+def test_readme_tables_match_action_yml() -> None:
+    import yaml
+
+    meta = yaml.safe_load((REPO / "action.yml").read_text())
+    text = (REPO / "README.md").read_text()
+    assert _table_names(text, "### Inputs") == list(meta["inputs"])
+    assert _table_names(text, "### Outputs") == list(meta["outputs"])
