@@ -99,12 +99,13 @@ def _hub(
 
     builder = "docker" if engine_available() else "check"
     base = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir())
+    base.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="hubci-rehearse-", dir=base) as data,
         embedded_hub(data_dir=Path(data), builder=builder) as hub,
     ):
         console.line(f"rehearsal: local Hub at {hub.url} with the {builder} builder")
-        yield hub.url, hub.default_token, builder, f"embedded local Hub ({builder} builder)"
+        yield hub.url, hub.default_token, builder, "embedded local Hub (gone after the job)"
 
 
 def _plans(

@@ -89,10 +89,14 @@ def render(summary: RunSummary) -> str:
             lines.append(f"- `{_cell(row.folder)}`: {_cell(error or '')}")
         if errors:
             lines.append("")
+        # a rehearsal's Hub is gone when the job ends: nothing there to use
         usage = [
             row.result.executor.docker_uri
             for row in summary.rows
-            if row.status == "succeeded" and row.result and row.result.executor
+            if summary.mode == "push"
+            and row.status == "succeeded"
+            and row.result
+            and row.result.executor
         ]
         if any(usage):
             lines += ["Use it:", "", "```yaml"]

@@ -240,7 +240,37 @@ def test_rehearse_needs_no_credentials(workspace: Path) -> None:
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["status"] == "succeeded"
     assert run.outputs["tags"] == "pr-7"
-    assert "embedded local Hub (check builder)" in run.summary
+    assert "builder: check" in run.summary
+    assert "Use it" not in run.summary, "a rehearsal's Hub is gone after the job"
+
+
+@pytest.mark.docker
+def test_rehearse_builds_for_real_when_the_runner_has_an_engine(
+    tmp_path: Path, docker_host: str
+) -> None:
+    from tests.build.conftest import write_executor
+
+    ws = tmp_path / "workspace"
+    write_executor(ws / "good")
+    write_executor(ws / "broken").joinpath("Dockerfile").write_text(
+        "FROM scratch\nCOPY config.yml /app/\nCOPY missing.txt /app/\n"
+    )
+    _git(ws, "init", "-q", "-b", "main")
+    _git(ws, "add", "-A")
+    _git(ws, "commit", "-q", "-m", "executors")
+    run = run_action(
+        ws,
+        {"path": "good\nbroken", "mode": "rehearse", "platforms": "linux/amd64,linux/arm64"},
+        event="pull_request",
+        ref="refs/pull/7/merge",
+        payload=_pr_payload(),
+    )
+    assert run.code == 1, run.stdout + run.stderr
+    assert "with the docker builder" in run.stdout
+    assert "builder: docker" in run.summary
+    statuses = {e["path"]: e["status"] for e in json.loads(run.outputs["result-json"])["executors"]}
+    assert statuses == {"good": "succeeded", "broken": "failed"}
+    assert "COPY missing.txt /app/" in run.summary, "the summary names the failing step"
 
 
 def test_push_without_token_is_a_usage_error(workspace: Path) -> None:
