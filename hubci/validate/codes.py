@@ -272,6 +272,14 @@ _TABLE: Final[tuple[Code, ...]] = (
         "remove the pattern that excludes it from .gitignore/.dockerignore",
     ),
     Code("HUB507", "dockerfile-unreadable", "dockerfile", E, "save the file as UTF-8 text"),
+    Code(
+        "HUB508",
+        "dockerfile-ignored-generated",
+        "dockerfile",
+        INFO,
+        "to build this Dockerfile instead, remove the pattern that excludes it from "
+        ".gitignore/.dockerignore",
+    ),
     # secrets in requirements.txt
     Code(
         "HUB701",

@@ -10,6 +10,7 @@ from hubci.validate.codes import finding
 from hubci.validate.findings import Finding
 
 DEFAULT_DOCKERFILE = "Dockerfile"
+_GENERATED = "jinaai/jina base image, pip install -r requirements.txt"
 
 
 def resolve_dockerfile(folder: Path, given: str) -> tuple[str | None, Finding | None]:
@@ -52,11 +53,16 @@ def check_dockerfile(
     else:
         rel = DEFAULT_DOCKERFILE
         if not (folder / rel).is_file():
+            return [finding("HUB505", f"no Dockerfile: the Hub generates one ({_GENERATED})")]
+        if bundled is not None and rel not in bundled:
+            # not named with --dockerfile: a push leaves it out and the Hub generates one
+            # (repositories that ignore a local Dockerfile on purpose must not fail)
             return [
                 finding(
-                    "HUB505",
-                    "no Dockerfile: the Hub generates one (jinaai/jina base image, "
-                    "pip install -r requirements.txt)",
+                    "HUB508",
+                    f"{rel} is excluded from the bundle by the ignore rules: the Hub does not "
+                    f"see it and generates one ({_GENERATED})",
+                    file=rel,
                 )
             ]
     out: list[Finding] = []

@@ -101,6 +101,7 @@ CASES = [
         options={"dockerfile": "Dockerfile.gpu"},
     ),
     Case("hub507_dockerfile_not_utf8", "HUB507", "Dockerfile", None),
+    Case("hub508_dockerfile_ignored_generated", "HUB508", "Dockerfile", None),
     Case("hub701_url_credentials", "HUB701", "requirements.txt", 2, 21),
     Case("hub702_token_in_requirements", "HUB702", "requirements.txt", 2, 13),
 ]
