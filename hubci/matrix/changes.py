@@ -99,9 +99,8 @@ def changes_since(tree: WorkTree, ref: str) -> ChangeSet:
     try:
         base = run_git(tree.top, "merge-base", ref_sha, "HEAD").decode().strip()
     except GitFailed as exc:
-        raise ChangesUnknown(
-            f"{ref!r} and HEAD have no common history ({exc.stderr or 'no merge base'}){shallow}"
-        ) from exc
+        detail = f" ({exc.stderr})" if exc.stderr else ""  # git says nothing for unrelated history
+        raise ChangesUnknown(f"{ref!r} and HEAD have no common history{detail}{shallow}") from exc
     diff = run_git(
         tree.top,
         "diff",

@@ -22,8 +22,8 @@ class GitFailed(Exception):
     """A git command exited non-zero; ``stderr`` holds git's own first line."""
 
     def __init__(self, args: Sequence[str], stderr: str) -> None:
-        self.stderr = stderr.strip().splitlines()[0] if stderr.strip() else "no message"
-        super().__init__(f"git {' '.join(args)}: {self.stderr}")
+        self.stderr = stderr.strip().splitlines()[0] if stderr.strip() else ""
+        super().__init__(f"git {' '.join(args)}: {self.stderr or 'no message'}")
 
 
 def _env() -> dict[str, str]:

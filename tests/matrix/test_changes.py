@@ -200,6 +200,20 @@ def test_unknown_ref_falls_back_to_all(repo: Repo) -> None:
     ]
 
 
+def test_unrelated_history_falls_back_with_a_clean_reason(repo: Repo) -> None:
+    _three(repo)
+    repo.git("checkout", "-q", "--orphan", "other")
+    repo.git("rm", "-rq", "--cached", ".")
+    orphan = repo.commit("unrelated root commit")
+    repo.git("checkout", "-q", "main")
+    result = _matrix(repo.path, orphan)
+    assert result.mode == "fallback"
+    assert result.warnings == [
+        f"cannot tell what changed since {orphan}: {orphan!r} and HEAD have no common history; "
+        "using all executors"
+    ]
+
+
 def test_null_sha_falls_back_to_all(repo: Repo) -> None:
     _three(repo)
     result = _matrix(repo.path, "0" * 40)
