@@ -11,9 +11,7 @@ from hubci.errors import ConfigError, UsageError
 
 
 @click.command()
-@click.argument(
-    "root", required=False, default=".", type=click.Path(path_type=Path, file_okay=False)
-)
+@click.argument("root", required=False, default=".", type=click.Path(path_type=Path))
 @click.option(
     "--changed-since",
     metavar="REF",
@@ -66,8 +64,9 @@ def matrix(
             "--format github needs $GITHUB_OUTPUT (the file GitHub Actions reads outputs from)",
             hint="run it in a GitHub Actions step, or use --format json",
         )
-    if not root.exists():
-        raise UsageError(f"{root} does not exist", hint="pass the folder holding the executors")
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise UsageError(f"{root} {what}", hint="pass the folder holding the executors")
     try:
         platform_list = rules.parse_platforms(platforms)
     except ValueError as exc:
@@ -89,8 +88,7 @@ def matrix(
             click.echo(f"hubci: warning: {line}", err=True)
     for line in info:
         click.echo(f"hubci: {line}" if not line.startswith(" ") else line, err=True)
-    click.echo(matrix_json(result))
-    if fmt == "github":
+    if fmt == "github":  # outputs first: a step that cannot write them prints no matrix
         summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
         try:
             write_github(result, shown_root, Path(output_file), Path(summary) if summary else None)
@@ -100,4 +98,5 @@ def matrix(
                 f"{exc.strerror or exc}",
                 hint="check $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, or use --format json",
             ) from exc
+    click.echo(matrix_json(result))
     return 0

@@ -81,8 +81,9 @@ def summary_markdown(result: MatrixResult, root: str) -> str:
             why = result.reasons.get(e.path, "")
             cells = [e.path, e.name, e.jtype, e.platforms or "Hub default", why]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    for path in result.removed:
-        lines.append(f"\nRemoved (nothing to push): `{_cell(path)}`")
+    if result.removed:
+        lines.append("\nRemoved since the base (nothing to push):\n")
+        lines += [f"- `{path}`" for path in result.removed]
     return "\n".join(lines) + "\n"
 
 

@@ -103,7 +103,7 @@ def test_github_format_writes_outputs_and_summary(
     assert json.loads(outputs["removed"]) == ["execs/b"]
     text = summary.read_text()
     assert "| execs/a | alpha | A | Hub default | changed execs/a/executor.py |" in text
-    assert "Removed (nothing to push): `execs/b`" in text
+    assert "Removed since the base (nothing to push):\n\n- `execs/b`\n" in text
 
 
 def test_github_format_empty_matrix(
@@ -175,7 +175,10 @@ def test_root_that_is_a_file_is_refused(monorepo: tuple[Repo, str], hubci: CliRu
     repo, _ = monorepo
     res = hubci("matrix", "docs/index.md", cwd=repo.path)
     assert res.code == 2
-    assert "is a file" in res.err
+    assert res.out == ""
+    assert res.err == (
+        "hubci: error: docs/index.md is not a folder (pass the folder holding the executors)\n"
+    )
 
 
 def test_undecodable_file_name_is_shown_escaped(
@@ -198,6 +201,7 @@ def test_unwritable_github_output_is_one_line(
     monkeypatch.setenv("GITHUB_OUTPUT", str(target))
     res = hubci("matrix", "--format", "github", cwd=repo.path)
     assert res.code == 2
+    assert res.out == ""  # no matrix for a step whose outputs were not written
     assert res.err.splitlines()[-1] == (
         f"hubci: error: cannot write the step outputs to {target}: No such file or directory "
         "(check $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, or use --format json)"
