@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -166,6 +167,13 @@ def _validate(plans: Sequence[PushPlan], workspace: Path, console: Console) -> l
     return reports
 
 
+def version_first(tags: Sequence[str], version: str | None) -> tuple[str, ...]:
+    """``tags`` with the version tag (when pushed) first, the others in their order."""
+    if version and version in tags:
+        return (version, *(tag for tag in tags if tag != version))
+    return tuple(tags)
+
+
 def _status_of(result_status: str) -> str:
     return "validated" if result_status == "dry-run" else result_status
 
@@ -252,6 +260,11 @@ class ActionRun:
                 self._status(plan.name, "pending", doing, None)
             sink = InertLogSink(self.out or sys.stdout, github=True)
             outcomes = push_many(plans, JOBS, sink=sink, validate_first=False)
+        for o in outcomes:
+            if o.result.executor is not None:
+                # the uri outputs and the usage snippet name the first tag: make it the version
+                ex = o.result.executor
+                o.result.executor = replace(ex, tags=version_first(ex.tags, tag_plan.version))
         self.summary.rows = [
             ExecutorRow(
                 _relative(o.plan.folder, self.workspace),
@@ -260,7 +273,7 @@ class ActionRun:
                 o.exit_code,
                 o.result,
                 o.plan.platforms,
-                o.plan.tags + o.plan.protected_tags,
+                version_first(o.plan.tags + o.plan.protected_tags, tag_plan.version),
             )
             for o in outcomes
         ]

@@ -203,8 +203,10 @@ def test_tag_push_publishes_with_tags_from_the_ref(workspace: Path, tmp_path: Pa
     assert out["visibility"] == "public"
     assert len(out["executor-id"]) == 8
     assert out["task-id"]
+    assert out["tags"].splitlines()[0] == "1.4.2", "the version first"
     assert set(out["tags"].splitlines()) == {"1.4", "latest", "1.4.2"}
-    assert out["docker-uri"].startswith("jinaai+docker://alice/HelloExecutor:")
+    assert out["uri"] == "jinaai://alice/HelloExecutor:1.4.2"
+    assert out["docker-uri"] == "jinaai+docker://alice/HelloExecutor:1.4.2"
     assert "::group::" in run.stdout
     assert out["docker-uri"] in run.summary
     assert "linux/amd64, linux/arm64" in run.summary
