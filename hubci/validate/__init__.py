@@ -26,6 +26,7 @@ __all__ = [
     "Finding",
     "Severity",
     "executor_folders",
+    "executors_below",
     "validate_folder",
 ]
 
@@ -103,6 +104,17 @@ def executor_folder_of(path: Path) -> tuple[Path, bool]:
         if (current / ".git").exists():
             break
     return _display(start, relative_input), False
+
+
+def executors_below(folder: Path) -> list[Path]:
+    """The executor folders below ``folder`` (a monorepo root that is no executor itself).
+
+    Found as ``hubci matrix`` finds them (git's file list or an ignore-aware walk; virtualenvs
+    and ``tests/`` left out), and named like ``folder`` so displayed paths stay familiar.
+    """
+    from hubci.matrix.discover import discover  # only for a folder that is no executor
+
+    return [folder / e.rel for e in discover(folder).executors if e.rel not in ("", ".")]
 
 
 def executor_folders(paths: Iterable[Path]) -> list[Path]:

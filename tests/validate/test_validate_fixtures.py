@@ -249,3 +249,31 @@ def test_missing_jtype_class_without_a_close_one_gets_the_general_hint(
 def test_empty_py_modules_is_like_none(make_executor: Callable[..., Path], config: str) -> None:
     report = validate_folder(make_executor({"config.yml": config}))
     assert [f.code for f in report.findings if f.severity == Severity.ERROR] == ["HUB111"]
+
+
+def test_monorepo_root_named_as_a_folder_validates_the_executors_below_it() -> None:
+    root = FIXTURES / "good_monorepo"
+    result = CliRunner().invoke(cli, ["validate", "--format", "json", "--strict", str(root)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    document = json.loads(result.output)
+    assert [(e["path"], e["name"]) for e in document["executors"]] == [
+        (str(root / "encoder"), "Encoder"),
+        (str(root / "indexer"), "Indexer"),
+    ]
+    # named twice (root and one of its executors): each executor once
+    again = CliRunner().invoke(
+        cli, ["validate", "--format", "json", str(root), str(root / "indexer")]
+    )
+    assert [e["name"] for e in json.loads(again.output)["executors"]] == ["Encoder", "Indexer"]
+
+
+def test_folder_with_no_executor_anywhere_below_is_still_hub100(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("# notes\n")
+    (tmp_path / "tests").mkdir()  # test fixtures that look like executors do not count
+    (tmp_path / "tests" / "config.yml").write_text("jtype: MyExecutor\npy_modules: x.py\n")
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{tmp_path}: HUB100 error: no config.yml" in result.output
