@@ -19,7 +19,6 @@ from hubci.tags.event import EventContext
 from hubci.tags.rules import (
     Flavor,
     TagRule,
-    TagRuleError,
     sort_rules,
 )
 from hubci.tags.template import Helper, TemplateError, is_single_mustache, render
@@ -98,10 +97,10 @@ class _Evaluator:
         try:
             return render(template, self.scope if scope is None else scope)
         except TemplateError as exc:
-            raise TagRuleError(f"{exc} in {rule.where()}") from exc
+            raise rule.error(str(exc)) from exc
         except UnknownTimeZone as exc:
-            msg = f"unknown time zone {exc} in {rule.where()}"
-            raise TagRuleError(msg, "use an IANA zone name such as Europe/Paris or UTC") from exc
+            hint = "use an IANA zone name such as Europe/Paris or UTC"
+            raise rule.error(f"unknown time zone {exc}", hint) from exc
 
     def decorate(self, value: str, rule: TagRule) -> str:
         if rule.has("prefix"):
@@ -248,8 +247,8 @@ def evaluate(
     for rule in sort_rules(list(rules)):
         enabled = ev.render(rule.get("enable"), rule)
         if enabled not in ("true", "false"):
-            msg = f"Invalid value for enable attribute: {enabled} in {rule.where()}"
-            raise TagRuleError(msg, "enable must render to exactly true or false")
+            hint = "enable must render to exactly true or false"
+            raise rule.error(f"Invalid value for enable attribute: {enabled}", hint)
         if enabled == "false":
             continue
         produced = ev.produce(rule)

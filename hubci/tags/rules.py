@@ -73,6 +73,10 @@ class TagRule:
             return f"{self.source} (default rule)"
         return f"{self.source} ({self.option} line {self.line})"
 
+    def error(self, message: str, hint: str | None = None) -> TagRuleError:
+        """An error about this rule, worded like a parse error (``--tags line 2: … in '…'``)."""
+        return _located_error(self.option, self.line, self.source, message, hint)
+
     def has(self, key: str) -> bool:
         return key in self.attrs
 
@@ -158,6 +162,7 @@ def parse_csv_record(line: str) -> list[str]:
             return fields
 
 
+_CSV_HINT = 'quote a whole field that holds a comma or a quote: "pattern=a,b", "value=say ""hi"""'
 _REGEX_LITERAL = re.compile(r"^/(.+)/(.*)$")
 _JS_NAMED_GROUP = re.compile(r"\(\?<([A-Za-z_$][\w$]*)>")
 _JS_BACKREF = re.compile(r"\\k<([A-Za-z_$][\w$]*)>")
@@ -200,8 +205,14 @@ class _Fail:
         self.option, self.number, self.line = option, number, line
 
     def __call__(self, message: str, hint: str | None = None) -> NoReturn:
-        where = f"{self.option} line {self.number}" if self.number else "default rule"
-        raise TagRuleError(f"{where}: {message} in {self.line!r}", hint)
+        raise _located_error(self.option, self.number, self.line, message, hint)
+
+
+def _located_error(
+    option: str, number: int | None, line: str, message: str, hint: str | None
+) -> TagRuleError:
+    where = f"{option} line {number}" if number else "default rule"
+    return TagRuleError(f"{where}: {message} in {line!r}", hint)
 
 
 def parse_rule(line: str, *, option: str = "--tags", number: int | None = None) -> TagRule:
@@ -210,7 +221,7 @@ def parse_rule(line: str, *, option: str = "--tags", number: int | None = None) 
     try:
         fields = parse_csv_record(line)
     except ValueError as exc:
-        fail(f"cannot parse the line as CSV ({exc})")
+        fail(f"cannot parse the line as CSV ({exc})", _CSV_HINT)
     rule_type: str | None = None
     attrs: dict[str, str] = {}
     for raw_field in fields:
@@ -316,7 +327,7 @@ def parse_flavor(text: str | None, *, option: str = "--flavor") -> Flavor:
         try:
             fields = parse_csv_record(line)
         except ValueError as exc:
-            fail(f"cannot parse the line as CSV ({exc})")
+            fail(f"cannot parse the line as CSV ({exc})", _CSV_HINT)
         onlatest_for = ""
         for raw_field in fields:
             parts = [part.strip() for part in raw_field.split("=")]

@@ -576,7 +576,11 @@ def test_warnings(rules: str, context: EventContext, warning: str) -> None:
 @pytest.mark.parametrize(
     ("rules", "message"),
     [
-        ("type=raw,value=x,enable=yes", "Invalid value for enable attribute: yes in type=raw"),
+        (
+            "type=raw,value=x,enable=yes",
+            "--tags line 1: Invalid value for enable attribute: yes "
+            "in 'type=raw,value=x,enable=yes'",
+        ),
         ("type=raw,value=x,enable=False", "Invalid value for enable attribute: False"),
         ("type=raw,value={{date}}", "{{date}} needs one format argument"),
         ("type=raw,value={{date tz='UTC'}}", "{{date}} needs one format argument"),
@@ -591,7 +595,9 @@ def test_evaluation_errors(rules: str, message: str) -> None:
         compute_tags(rules, None, None, PUSH_DEV)
     assert message in info.value.format_message()
     assert "\n" not in info.value.format_message()
-    assert "(--tags line 1)" in info.value.format_message()
+    # worded like a parse error: where first, then the line as written
+    assert info.value.format_message().startswith("--tags line 1: ")
+    assert f"in {rules!r}" in info.value.format_message()
 
 
 # -- protected tags ------------------------------------------------------------------------------

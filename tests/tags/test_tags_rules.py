@@ -136,6 +136,14 @@ def test_rule_errors_name_the_line(line: str, message: str) -> None:
     assert info.value.exit_code == EXIT_USAGE
 
 
+def test_csv_error_says_how_to_quote() -> None:
+    with pytest.raises(TagRuleError) as info:
+        parse_tag_rules('type=match,"pattern=a,b')
+    assert info.value.format_message().endswith(
+        '(quote a whole field that holds a comma or a quote: "pattern=a,b", "value=say ""hi""")'
+    )
+
+
 def test_all_rules_parsed_before_evaluation() -> None:
     with pytest.raises(TagRuleError, match="line 2"):
         parse_tag_rules("type=raw,value=fine\ntype=bogus")
