@@ -14,9 +14,12 @@ JSON schema (``--format json``, docs/push.md)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hubci.errors import EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT
+
+if TYPE_CHECKING:
+    from hubci.hub.follow import Terminal
 
 Status = Literal["succeeded", "failed", "timeout", "submitted", "dry-run"]
 
@@ -82,6 +85,25 @@ class ExecutorInfo:
             "uri": self.uri,
             "docker_uri": self.docker_uri,
         }
+
+
+def failure_message(terminal: Terminal) -> str | None:
+    """The result's ``error`` for how a build ended: who refused it, in the Hub's words."""
+    if terminal.status != "failed":
+        return terminal.error
+    if terminal.stage == "normalizer":
+        return f"the Hub's normalizer rejected the bundle: {terminal.error}"
+    return f"the build failed: {terminal.error}"
+
+
+def built_platforms(task: dict[str, Any] | None) -> tuple[str, ...]:
+    """The platforms the Hub built (``data.buildParams.platforms`` of a task), if it says."""
+    data = task.get("data") if task else None
+    params = data.get("buildParams") if isinstance(data, dict) else None
+    platforms = params.get("platforms") if isinstance(params, dict) else None
+    if isinstance(platforms, list) and all(isinstance(p, str) for p in platforms):
+        return tuple(platforms)
+    return ()
 
 
 def _str(value: Any) -> str | None:

@@ -21,7 +21,13 @@ from hubci.hub.form import PushForm
 from hubci.hub.retry import RetryPolicy
 from hubci.push.plan import HubTarget, PushPlan
 from hubci.push.render import PushReporter, Redactor, human_size, redact_error
-from hubci.push.result import BundleInfo, ExecutorInfo, PushResult
+from hubci.push.result import (
+    BundleInfo,
+    ExecutorInfo,
+    PushResult,
+    built_platforms,
+    failure_message,
+)
 from hubci.secret import Secret
 
 #: How long to look for our own task when the push stream broke before it said anything.
@@ -102,16 +108,6 @@ def _task_quietly(client: HubClient, name: str) -> dict[str, Any] | None:
     return task if task is not None and isinstance(task.get("_id"), str) else None
 
 
-def _built_platforms(task: dict[str, Any] | None) -> tuple[str, ...]:
-    """The platforms the Hub built (``data.buildParams.platforms`` of the task), if it says."""
-    data = task.get("data") if task else None
-    params = data.get("buildParams") if isinstance(data, dict) else None
-    platforms = params.get("platforms") if isinstance(params, dict) else None
-    if isinstance(platforms, list) and all(isinstance(p, str) for p in platforms):
-        return tuple(platforms)
-    return ()
-
-
 class Pusher:
     """One push against one Hub session."""
 
@@ -165,20 +161,15 @@ class Pusher:
 
     def result(self, terminal: Terminal, warnings: list[str]) -> PushResult:
         self.lookup_task()
-        error = terminal.error
-        if terminal.status == "failed" and terminal.stage == "normalizer":
-            error = f"the Hub's normalizer rejected the bundle: {error}"
-        elif terminal.status == "failed":
-            error = f"the build failed: {error}"
         return PushResult(
             status=terminal.status,
             task_id=self.task_id,
             executor=ExecutorInfo.from_payload(
-                terminal.executor, platforms=_built_platforms(self.task) or self.plan.platforms
+                terminal.executor, platforms=built_platforms(self.task) or self.plan.platforms
             ),
             bundle=self.bundle,
             duration_s=time.monotonic() - self.start,
-            error=error,
+            error=failure_message(terminal),
             stage=terminal.stage,
             warnings=warnings,
             session_id=self.client.session_id,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hubci.errors import HubciError, HubError, Interrupted, UsageError
 from hubci.hub.client import HubClient, Timeouts
@@ -24,7 +25,7 @@ from hubci.push.plan import (
     resolve_token,
 )
 from hubci.push.render import PushReporter, Redactor, redact_error
-from hubci.push.result import ExecutorInfo, PushResult
+from hubci.push.result import ExecutorInfo, PushResult, built_platforms, failure_message
 from hubci.secret import Secret
 
 
@@ -83,6 +84,20 @@ def resolve_status(
     )
 
 
+def _task_of(
+    client: HubClient, task_id: str, executor: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Task ``task_id`` from the executor's task list (for its platforms); None if not listed."""
+    name = executor.get("name") if isinstance(executor, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        tasks = client.list_tasks(name)
+    except HubciError:
+        return None
+    return next((t for t in tasks if t.get("_id") == task_id), None)
+
+
 def run_status(
     plan: StatusPlan,
     reporter: PushReporter,
@@ -107,6 +122,7 @@ def run_status(
             )
             with client:
                 task_id = plan.task_id
+                task: dict[str, Any] | None = None
                 if task_id is None:
                     assert plan.name is not None
                     tasks = client.list_tasks(plan.name, page_size=1)
@@ -114,7 +130,7 @@ def run_status(
                     if not isinstance(found, str):
                         msg = f"no build task found for {plan.name}"
                         raise HubError(msg, "push it first, or pass --id TASK")
-                    task_id = found
+                    task_id, task = found, tasks[0]
                 reporter.line(f"following task {task_id}")
                 follower = Follower(
                     client, plan.verbose, reporter.build_event, deadline, reporter.line, sleep
@@ -136,17 +152,16 @@ def run_status(
                     raise Interrupted(
                         msg, f"follow it with `hubci status --id {task_id}`"
                     ) from None
-                error = terminal.error
-                if terminal.status == "failed" and terminal.stage == "normalizer":
-                    error = f"the Hub's normalizer rejected the bundle: {error}"
-                elif terminal.status == "failed":
-                    error = f"the build failed: {error}"
+                if task is None and terminal.status == "succeeded":
+                    task = _task_of(client, task_id, terminal.executor)
                 return PushResult(
                     status=terminal.status,
                     task_id=task_id,
-                    executor=ExecutorInfo.from_payload(terminal.executor),
+                    executor=ExecutorInfo.from_payload(
+                        terminal.executor, platforms=built_platforms(task)
+                    ),
                     duration_s=time.monotonic() - start,
-                    error=error,
+                    error=failure_message(terminal),
                     stage=terminal.stage,
                     warnings=follower.state.warnings,
                     session_id=client.session_id,

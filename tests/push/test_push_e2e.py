@@ -105,17 +105,22 @@ def test_unreachable_hub_is_exit_3_after_retries(
 def test_no_wait_returns_the_task_and_status_follows_it(
     cli: Cli, hub: HubHandle, executor: Path
 ) -> None:
-    run = cli("push", str(executor), *_hub_args(hub), "--no-wait", "--format", "json")
+    platforms = "linux/amd64,linux/arm64"
+    run = cli("push", str(executor), *_hub_args(hub), "--no-wait", "--platform", platforms,
+              "--format", "json")  # fmt: skip
     assert run.code == 0, run.err
     data = json.loads(run.out)
     assert data["status"] == "submitted"
     task = data["task_id"]
     status = cli("status", "--id", task, *_hub_args(hub), "--replay", "--format", "json")
     assert status.code == 0, status.err
-    assert json.loads(status.out)["status"] == "succeeded"
+    result = json.loads(status.out)
+    assert result["status"] == "succeeded"
+    assert result["executor"]["platforms"] == platforms.split(",")  # from the task's build
     newest = cli("status", str(executor), *_hub_args(hub))
     assert newest.code == 0, newest.err
     assert f"following task {task}" in newest.err
+    assert f"platforms:  {platforms.replace(',', ', ')}" in newest.out
 
 
 def test_normalizer_rejection_exits_1(
