@@ -213,6 +213,8 @@ def build_platform(
             result.error = (
                 f"the image was built but could not be finished, so it was removed: {reason}"
             )
+    if result.error is not None:
+        result.tags = []  # nothing carries them: report no tags rather than names of no image
     result.duration_s = time.monotonic() - started
     return result
 

@@ -83,6 +83,7 @@ def test_failing_dockerfile_exits_1_naming_the_step(
     assert document["status"] == "failed"
     (build,) = document["builds"]
     assert build["image_id"] is None
+    assert build["tags"] == [], "a failed build names no image"
     assert build["error"].startswith("step 3/3 `COPY nothere.txt /n.txt` failed:")
     assert (
         result.err.strip()
