@@ -92,10 +92,22 @@ def error_for_status(status: int, body: Any, endpoint: str, session_id: str) -> 
             "set JINA_AUTH_TOKEN or pass --token with a valid Hub token; " + where,
         )
     if status == 403:
-        return HubRejected(f"the Hub refused {endpoint}: {said}", where, status=status)
+        return HubRejected(
+            f"the Hub refused {endpoint}: {said}",
+            "fix what the Hub names (e.g. use another tag), or use the owner's token; " + where,
+            status=status,
+        )
+    if status == 404 and readable_message(body) is None:
+        return HubRejected(
+            f"the Hub does not know {endpoint} ({said})",
+            "check --hub-url / JINA_HUBBLE_REGISTRY (the Hub's base URL); " + where,
+            status=status,
+        )
     if status == 404:
         return HubRejected(
-            f"the Hub does not know {endpoint} or its target: {said}", where, status=status
+            f"the Hub found nothing for {endpoint}: {said}",
+            "check the executor name or task id, and that the token is its owner's; " + where,
+            status=status,
         )
     if status == 413:
         return HubRejected(

@@ -148,7 +148,9 @@ def test_status_exit_code_follows_the_build(cli: Cli, hub: HubHandle, executor: 
     assert status.out.startswith("failed: the build failed: ")
     unknown = cli("status", "--id", "0" * 24, *_hub_args(hub))
     assert unknown.code == 3
-    assert "hubci: error:" in unknown.err
+    last = unknown.err.strip().splitlines()[-1]
+    assert last.startswith("hubci: error: the Hub found nothing for executor.queryProgress: ")
+    assert "check the executor name or task id" in last
 
 
 def test_status_without_any_task(cli: Cli, hub: HubHandle, executor: Path) -> None:
@@ -210,3 +212,16 @@ def test_bad_inputs_are_one_line_usage_errors(cli: Cli, executor: Path, tmp_path
         assert len(lines) == 1, run.err
         assert lines[0].startswith("hubci: error: ")
         assert words in lines[0]
+
+
+def test_a_protected_tag_is_refused_with_what_to_do(
+    cli: Cli, hub: HubHandle, executor: Path
+) -> None:
+    first = cli("push", str(executor), *_hub_args(hub), "--protected-tag", "v1")
+    assert first.code == 0, first.err
+    again = cli("push", str(executor), *_hub_args(hub), "-t", "v1")
+    assert again.code == 3
+    last = again.err.strip().splitlines()[-1]
+    assert last.startswith("hubci: error: the Hub refused executor.push: tag `v1` is protected")
+    assert "fix what the Hub names (e.g. use another tag)" in last
+    assert "attempt" not in again.err  # a refusal is not retried

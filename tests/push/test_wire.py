@@ -90,7 +90,8 @@ def test_a_url_that_is_no_hub_fails_at_once(cli: Cli, executor: Path) -> None:
         missing = cli("push", str(executor), "--hub-url", url + "/not-a-hub", "--token", TOKEN)
         website = cli("push", str(executor), "--hub-url", url + "/site", "--token", TOKEN)
     assert missing.code == 3
-    assert "the Hub does not know user.identity.whoami" in missing.err
+    assert "the Hub does not know user.identity.whoami (HTTP 404)" in missing.err
+    assert "check --hub-url / JINA_HUBBLE_REGISTRY" in missing.err
     assert website.code == 3
     assert "answered user.identity.whoami with something that is not Hub JSON" in website.err
     assert "attempt" not in missing.err + website.err  # nothing to retry
