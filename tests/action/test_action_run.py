@@ -416,3 +416,24 @@ def test_missing_build_env_is_an_annotated_error(workspace: Path) -> None:
     assert run.code == 2, run.stdout + run.stderr
     assert "::error file=hello/requirements.txt,line=1" in run.stdout
     assert "NUMPY_VERSION" in run.stdout
+
+
+def test_fork_pull_request_read_only_token_warns_and_passes(
+    workspace: Path, github_fake: GitHubFake
+) -> None:
+    github_fake.read_only = True
+    run = run_action(
+        workspace,
+        {"path": "hello", "github-token": "gh-read-only-token"},
+        event="pull_request",
+        ref="refs/pull/7/merge",
+        payload=_pr_payload(7),
+        extra_env={"GITHUB_API_URL": github_fake.url},
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["status"] == "validated"
+    warnings = [ln for ln in run.stdout.splitlines() if ln.startswith("::warning title=GitHub")]
+    assert len(warnings) == 2, warnings  # one for statuses, one for the comment: not per call
+    assert "permissions: statuses: write" in warnings[0]
+    assert "permissions: pull-requests: write" in warnings[1]
+    assert "gh-read-only-token" not in run.stdout.replace("::add-mask::gh-read-only-token", "")
