@@ -7,6 +7,7 @@ upper-cased and hyphens kept (``INPUT_BUILD-ENV``); an unset input arrives empty
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -135,7 +136,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         timeout = float(raw["timeout"] or "1800")
     except ValueError:
         timeout = -1.0
-    if timeout < 0:
+    if not math.isfinite(timeout) or timeout < 0:
         msg = f"input timeout: {raw['timeout']!r} is not a number of seconds"
         raise UsageError(msg, "use e.g. timeout: 1800 (0 waits forever)")
     build_env = tuple(line.strip() for line in raw["build-env"].splitlines() if line.strip())

@@ -54,6 +54,8 @@ def test_every_input_is_consumed(name: str) -> None:
         ("mode", "deploy", "input mode: 'deploy' is not one of auto, push, validate, rehearse"),
         ("visibility", "secret", "input visibility: 'secret' is not public or private"),
         ("timeout", "soon", "input timeout: 'soon' is not a number of seconds"),
+        ("timeout", "nan", "input timeout: 'nan' is not a number of seconds"),
+        ("timeout", "-5", "input timeout: '-5' is not a number of seconds"),
         ("no-cache", "yes", "input no-cache: 'yes' is not a boolean"),
         ("build-env", "A=1\nJUSTAVALUE", "input build-env: line 2 has no '='"),
     ],
