@@ -3,7 +3,11 @@ and a way to run the real CLI entry point in-process."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,3 +62,41 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
         return Run(code, captured.out, captured.err)
 
     return run
+
+
+def spawn_hubci(*args: str, token: str = TOKEN) -> subprocess.Popen[str]:
+    """``python -m hubci ARGS`` as a real process (for signals), its token in the environment."""
+    env = {**os.environ, "JINA_AUTH_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "hubci", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def read_stderr_until(proc: subprocess.Popen[str], prefix: str, seconds: float = 60) -> list[str]:
+    """stderr lines up to and including the first that starts with ``prefix``; fails the test
+    if the process ends or ``seconds`` pass first."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.startswith(prefix):
+            return seen
+    pytest.fail(f"no stderr line starting with {prefix!r}; got {seen}")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Kill ``proc`` if it still runs, and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()

@@ -1,51 +1,51 @@
-"""Ctrl-C while following a build: exit 130 and say how to follow the build."""
+"""Ctrl-C during the upload and while following a build: exit 130 and say what to do next."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from hubci.server.embedded import HubHandle
-from tests.push.conftest import TOKEN
+from tests.push.conftest import read_stderr_until, spawn_hubci, stop
+
+
+def _interrupt_after(proc_args: tuple[str, ...], prefix: str) -> tuple[int, str, str]:
+    proc = spawn_hubci(*proc_args)
+    try:
+        seen = read_stderr_until(proc, prefix)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    return proc.returncode, out, "".join(seen) + err
 
 
 def test_ctrl_c_while_following_exits_130_with_the_status_command(
     hub: HubHandle, executor: Path
 ) -> None:
     hub.add_fault("slow-build:30")
-    env = {**os.environ, "JINA_AUTH_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hubci", "push", str(executor), "--hub-url", hub.url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+    code, out, err = _interrupt_after(
+        ("push", str(executor), "--hub-url", hub.url, "--format", "json"), "build: extractZip"
     )
-    try:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + 60
-        seen = []
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            if line.startswith("build: extractZip"):
-                break
-        assert seen, "hubci printed nothing"
-        assert seen[-1].startswith("build: extractZip"), seen
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    assert code == 130, err
     assert out == ""
     last = err.strip().splitlines()[-1]
     assert last.startswith("hubci: error: interrupted; the build goes on at the Hub")
     assert "follow it with `hubci status --id " in last
+
+
+def test_ctrl_c_during_the_upload_exits_130_and_says_how_to_check(
+    hub: HubHandle, executor: Path
+) -> None:
+    # The Hub answers 503 (Retry-After: 1) to every upload, so hubci is in the upload (between
+    # attempts) when the signal arrives.
+    hub.add_fault("upload-status:503:5")
+    code, out, err = _interrupt_after(("push", str(executor), "--hub-url", hub.url), "attempt 2/5")
+    assert code == 130, err
+    assert out == ""
+    last = err.strip().splitlines()[-1]
+    assert last == (
+        f"hubci: error: interrupted during the upload (check with `hubci status {executor}` "
+        "whether a build started)"
+    )
+    assert "Traceback" not in err

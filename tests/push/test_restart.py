@@ -4,17 +4,13 @@ how that build really ended (the local Hub marks builds cut by a restart as fail
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from testing.hub import start_hub_process
-from tests.push.conftest import TOKEN, USER
+from tests.push.conftest import TOKEN, USER, read_stderr_until, spawn_hubci, stop
 
 
 # testing.hub.HubProcess leaves its stdout pipe to the garbage collector.
@@ -26,35 +22,15 @@ def test_hub_restart_mid_build(tmp_path: Path, executor: Path) -> None:
     port = urlsplit(first.url).port
     assert port is not None
     second = None
-    env = {**os.environ, "JINA_AUTH_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
-    push = subprocess.Popen(
-        [sys.executable, "-m", "hubci", "push", str(executor), "--hub-url", first.url,
-         "--format", "json", "--timeout", "120"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )  # fmt: skip
+    push = spawn_hubci("push", str(executor), "--hub-url", first.url, "--format", "json",
+                       "--timeout", "120", token=TOKEN)  # fmt: skip
     try:
-        assert push.stderr is not None
-        seen: list[str] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = push.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            if line.startswith("build: extractZip"):
-                break
-        assert seen, "hubci printed nothing"
-        assert seen[-1].startswith("build: extractZip"), seen
+        seen = read_stderr_until(push, "build: extractZip")
         first.kill()  # the Hub dies in the middle of the build
         second = start_hub_process(data, port=port, users=users)
         out, err = push.communicate(timeout=120)
     finally:
-        if push.poll() is None:
-            push.kill()
-            push.wait()
+        stop(push)
         first.kill()
         if second is not None:
             second.stop()
