@@ -23,7 +23,7 @@ from hubci.server import auth
 from hubci.server.builders import get_builder
 from hubci.server.config import HubConfig, prepare_data_dir
 from hubci.server.faults import Faults
-from hubci.server.pushreq import PushFields, Rejection, parse_push
+from hubci.server.pushreq import PushFields, Rejection, bad, parse_bool, parse_push
 from hubci.server.records import ExecutorRow, NewTask, TagProtected, now_iso
 from hubci.server.replies import (
     NDJSON,
@@ -38,6 +38,7 @@ from hubci.server.store import Store
 from hubci.server.streams import Bell, push_stream, status_stream
 from hubci.server.tasks import Workers
 from hubci.server.upload import (
+    MAX_SMALL_BODY,
     BadBody,
     BodyTooLarge,
     ResetNow,
@@ -109,6 +110,20 @@ class Hub:
                     return
         except ClientDisconnect:
             return
+
+    async def _fields(self, request: Request) -> dict[str, Any]:
+        """The small body of a read endpoint as a dict; raise Rejection when it is unusable."""
+        try:
+            return await read_fields(
+                request.stream(), request.headers.get("content-type"), self.data_dir / "work"
+            )
+        except BodyTooLarge as exc:
+            msg = f"The request body is larger than {MAX_SMALL_BODY} bytes; send only its fields"
+            raise Rejection(413, 41302, msg, message="maximum upload size reached") from exc
+        except BadBody as exc:
+            raise bad(f"Bad request body: {exc}") from exc
+        except ClientDisconnect as exc:
+            raise bad("Bad request body: the client went away while sending it") from exc
 
     async def jwks(self, _request: Request) -> Response:
         return JSONResponse({"keys": []})
@@ -311,15 +326,10 @@ class Hub:
 
     async def list_tasks(self, request: Request) -> Response:
         try:
-            fields = await read_fields(
-                request.stream(), request.headers.get("content-type"), self.data_dir / "work"
-            )
-        except (BadBody, BodyTooLarge, ClientDisconnect) as exc:
-            return error(400, 40001, f"Bad request body: {exc or 'too large'}")
-        user = self.user(request)
-        if user is None:
-            return unauthorized()
-        try:
+            fields = await self._fields(request)
+            user = self.user(request)
+            if user is None:
+                return unauthorized()
             data = self.reads.list_tasks(user, fields)
         except Rejection as exc:
             return JSONResponse(exc.body(), status_code=exc.code)
@@ -327,20 +337,20 @@ class Hub:
 
     async def query_progress(self, request: Request) -> Response:
         try:
-            fields = await read_fields(
-                request.stream(), request.headers.get("content-type"), self.data_dir / "work"
-            )
-        except (BadBody, BodyTooLarge, ClientDisconnect) as exc:
-            return error(400, 40001, f"Bad request body: {exc or 'too large'}")
-        user = self.user(request)
-        if user is None:
-            return unauthorized()
-        task_id = str(fields.get("id") or "").strip()
-        task = self.store.task(task_id) if task_id else None
+            fields = await self._fields(request)
+            user = self.user(request)
+            if user is None:
+                return unauthorized()
+            task_id = str(fields.get("id") or "").strip()
+            if not task_id:
+                raise bad("Missing id: give the task id (`jina hub status --id TASK`)")
+            replay = parse_bool(fields, "replay")
+            verbose = parse_bool(fields, "verbose")
+        except Rejection as exc:
+            return JSONResponse(exc.body(), status_code=exc.code)
+        task = self.store.task(task_id)
         if task is None or task.owner != user:
             return error(404, 40403, f"Task {task_id[:40]!r} not found among your build tasks")
-        replay = str(fields.get("replay", "")).strip().lower() == "true"
-        verbose = str(fields.get("verbose", "")).strip().lower() == "true"
         lines: AsyncIterator[bytes] = status_stream(
             self.store,
             self.bell,
@@ -353,15 +363,10 @@ class Hub:
         return StreamingResponse(lines, media_type=NDJSON)
 
     async def get_package(self, request: Request) -> Response:
-        try:
-            fields = await read_fields(
-                request.stream(), request.headers.get("content-type"), self.data_dir / "work"
-            )
-        except (BadBody, BodyTooLarge, ClientDisconnect) as exc:
-            return error(400, 40001, f"Bad request body: {exc or 'too large'}")
-        user = self.user(request)
         base = str(request.base_url).rstrip("/")
         try:
+            fields = await self._fields(request)
+            user = self.user(request)
             data = self.reads.package(fields, user, base)
         except Rejection as exc:
             return JSONResponse(exc.body(), status_code=exc.code)

@@ -40,11 +40,14 @@ def bad(readable: str) -> Rejection:
     return Rejection(400, 40001, readable, message="bad request")
 
 
-def parse_bool(fields: Mapping[str, str], name: str) -> bool:
+def parse_bool(fields: Mapping[str, Any], name: str) -> bool:
+    """``True``/``False`` in any case (absent or empty: False); JSON booleans pass as they are."""
     raw = fields.get(name)
+    if isinstance(raw, bool):
+        return raw
     if raw is None or raw == "":
         return False
-    value = _BOOL.get(raw.strip().lower())
+    value = _BOOL.get(str(raw).strip().lower())
     if value is None:
         msg = f"Invalid value for {name}: expected True or False"
         raise bad(msg)

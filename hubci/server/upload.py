@@ -1,8 +1,9 @@
 """Streaming request-body readers: multipart uploads go to disk with their MD5, never into memory.
 
 ``read_form`` feeds the body, chunk by chunk as it arrives, to python-multipart's streaming
-parser. File parts are written to a file in ``spool_dir`` while their MD5 is computed; ordinary
-fields are kept (each at most ``MAX_FIELD_BYTES``). The whole body is limited to ``max_bytes``.
+parser. The ``file`` part is written to a file in ``spool_dir`` while its MD5 is computed;
+other parts are kept as fields (each at most ``MAX_FIELD_BYTES``). The whole body is limited
+to ``max_bytes``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from urllib.parse import parse_qsl
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+#: The multipart part that carries the bundle (hub-protocol.md §4.1); other parts are fields.
+FILE_FIELD = "file"
 MAX_FIELD_BYTES = 1024 * 1024
 MAX_SMALL_BODY = 1024 * 1024
 
@@ -87,7 +90,7 @@ async def read_form(
         if not name:
             msg = "a multipart part has no name"
             raise BadBody(msg)
-        if b"filename" in params and form.file is None:
+        if name == FILE_FIELD and form.file is None:
             path = spool_dir / f"upload-{secrets.token_hex(8)}.part"
             handle: IO[bytes] = open(path, "xb")  # noqa: SIM115 - closed in on_part_end
             path.chmod(0o600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import Any
 
 import pytest
 import requests
@@ -210,6 +211,56 @@ def test_md5_and_missing_file_are_checked(hub: HubHandle) -> None:
     assert "file" in no_file.json()["readableMessage"]
     not_multipart = rpc(hub.url, "executor.push", data={"id": "Greeter"})
     assert not_multipart.status_code == 415
+
+
+def test_read_endpoints_refuse_bad_bodies_with_a_readable_message(hub: HubHandle) -> None:
+    def post(method: str, content_type: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"token {USERS[ALICE]}"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return requests.post(f"{hub.url}/v2/rpc/{method}", headers=headers, timeout=30, **kwargs)
+
+    big = "a" * (1024 * 1024 + 1)
+    for response in (
+        post("executor.listAsyncTasks", data=big),
+        post("executor.getPackage", "application/json", data=big),
+        post("executor.queryProgress", files={"id": (None, big)}),
+    ):
+        assert response.status_code == 413, response.url
+        assert response.json()["status"] == 41302
+        assert "larger than 1048576 bytes" in response.json()["readableMessage"]
+    not_json = post("executor.getPackage", "application/json", data="{")
+    assert not_json.status_code == 400
+    assert not_json.json()["readableMessage"] == "Bad request body: the JSON body does not parse"
+    lines = push(hub.url, executor_zip(), id="Greeter")
+    task_id = tasks(hub.url, "Greeter")[0]["_id"]
+    assert terminal(lines)["type"] == "complete"
+    maybe = rpc(
+        hub.url,
+        "executor.queryProgress",
+        files={"replay": (None, "maybe"), "verbose": (None, "False"), "id": (None, task_id)},
+    )
+    assert maybe.status_code == 400
+    assert "Invalid value for replay: expected True or False" in maybe.json()["readableMessage"]
+    no_id = rpc(hub.url, "executor.queryProgress", files={"replay": (None, "TRUE")})
+    assert no_id.status_code == 400
+    assert "Missing id" in no_id.json()["readableMessage"]
+
+
+def test_only_the_file_part_is_taken_as_the_bundle(hub: HubHandle) -> None:
+    data = executor_zip()
+    response = requests.post(
+        f"{hub.url}/v2/rpc/executor.push",
+        headers={"Authorization": f"token {USERS[ALICE]}"},
+        files={
+            "id": ("id.txt", b"Greeter"),  # a file-like part that is not the bundle
+            "md5sum": (None, hashlib.md5(data).hexdigest()),
+            "file": ("filename", data, "application/octet-stream"),
+        },
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    assert terminal(lines_of(response))["type"] == "complete"
 
 
 def test_push_needs_a_user(hub: HubHandle) -> None:
