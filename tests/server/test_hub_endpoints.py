@@ -249,14 +249,15 @@ def test_read_endpoints_refuse_bad_bodies_with_a_readable_message(hub: HubHandle
 
 def test_only_the_file_part_is_taken_as_the_bundle(hub: HubHandle) -> None:
     data = executor_zip()
+    parts: dict[str, Any] = {
+        "id": ("id.txt", b"Greeter"),  # a file-like part that is not the bundle
+        "md5sum": (None, hashlib.md5(data).hexdigest()),
+        "file": ("filename", data, "application/octet-stream"),
+    }
     response = requests.post(
         f"{hub.url}/v2/rpc/executor.push",
         headers={"Authorization": f"token {USERS[ALICE]}"},
-        files={
-            "id": ("id.txt", b"Greeter"),  # a file-like part that is not the bundle
-            "md5sum": (None, hashlib.md5(data).hexdigest()),
-            "file": ("filename", data, "application/octet-stream"),
-        },
+        files=parts,
         timeout=30,
     )
     assert response.status_code == 201, response.text
