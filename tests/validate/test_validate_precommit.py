@@ -80,8 +80,14 @@ def test_pre_commit_hook_passes_the_good_executor_and_fails_the_broken_one(
             "broken/config.yml": CONFIG.replace("jtype: MyExecutor", "jtype: Missing"),
             "broken/executor.py": EXECUTOR,
             "broken/requirements.txt": "torch==$TORCH_VERSION\n",
+            "leaky/config.yml": CONFIG,
+            "leaky/executor.py": EXECUTOR,
+            "leaky/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
         },
     )
+    (target / "leaky" / "data").symlink_to("/etc")
+    _git(target, "add", "leaky/data")
+    _git(target, "commit", "-q", "-m", "a link out of the folder")
     env = {
         **os.environ,
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
@@ -109,3 +115,9 @@ def test_pre_commit_hook_passes_the_good_executor_and_fails_the_broken_one(
     assert "broken/config.yml:1:8: HUB201 error: class Missing (the jtype)" in broken.stdout
     assert "broken/requirements.txt:1:8: HUB401 error" in broken.stdout
     assert "good" not in broken.stdout.split("Failed", 1)[1]
+
+    # files that are neither config nor code still change the bundle: a key, a link out
+    leaky = run("leaky/id_rsa", "leaky/data")
+    assert leaky.returncode == 1, leaky.stdout + leaky.stderr
+    assert "leaky/id_rsa: HUB80" in leaky.stdout
+    assert "leaky/data: HUB601 error" in leaky.stdout
