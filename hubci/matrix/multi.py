@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import click
@@ -118,6 +119,20 @@ class LogSink:
                 click.echo("::endgroup::", file=self.out, err=self.out is None)
 
 
+def folder_labels(folders: Sequence[Path]) -> list[str]:
+    """How each executor is named in logs and tables: its folder name, or as many trailing path
+    parts as it takes to tell it apart (``team-a/encoder`` and ``team-b/encoder``)."""
+    labels: list[str] = []
+    for folder in folders:
+        depth = 1
+        while depth < len(folder.parts) and any(
+            other != folder and other.parts[-depth:] == folder.parts[-depth:] for other in folders
+        ):
+            depth += 1
+        labels.append("/".join(folder.parts[-depth:]))
+    return labels
+
+
 def rank(code: int) -> int:
     return SEVERITY.index(code) if code in SEVERITY else SEVERITY.index(EXIT_INTERNAL) - 1
 
@@ -130,15 +145,15 @@ def worst_exit_code(outcomes: Sequence[PushOutcome]) -> int:
 def validate_all(plans: Sequence[PushPlan], sink: LogSink) -> None:
     """Validate every plan (findings grouped per executor); raise when any has errors."""
     failed: list[str] = []
-    for plan in plans:
+    for plan, label in zip(plans, folder_labels([p.folder for p in plans]), strict=True):
         reporter = GroupedReporter(plan)
         try:
             validate_plan(plan, reporter)
         except ValidationError:
-            failed.append(plan.folder.name)
+            failed.append(label)
         text = reporter.text()
         if text:
-            sink.block(f"validate {plan.folder.name}", text)
+            sink.block(f"validate {label}", text)
     if failed:
         raise ValidationError(
             f"{len(failed)} of {len(plans)} executors have validation errors "
@@ -194,6 +209,7 @@ def push_many(
     for index in range(len(plans)):
         todo.put(index)
     outcomes: list[PushOutcome | None] = [None] * len(plans)
+    labels = folder_labels([p.folder for p in plans])
     done = threading.Semaphore(0)
     stop = threading.Event()
 
@@ -210,7 +226,7 @@ def push_many(
                 text = outcome.log
                 if not outcome.ok and outcome.result.error:
                     text += f"error: {outcome.result.error}\n"
-                sink.block(f"{plan.folder.name}: {outcome.result.status}", text)
+                sink.block(f"{labels[index]}: {outcome.result.status}", text)
             done.release()
 
     for n in range(min(jobs, len(plans))):
@@ -242,12 +258,13 @@ def _detail(outcome: PushOutcome) -> str:
 
 def summary_rows(outcomes: Sequence[PushOutcome]) -> list[list[str]]:
     rows = [["executor", "name", "status", "exit", "tags", "time", "result"]]
-    for o in outcomes:
+    labels = folder_labels([o.plan.folder for o in outcomes])
+    for o, label in zip(outcomes, labels, strict=True):
         ex = o.result.executor
         tags = ", ".join(ex.tags if ex is not None and ex.tags else o.plan.tags) or "-"
         rows.append(
             [
-                str(o.plan.folder.name),
+                label,
                 o.plan.name,
                 o.result.status,
                 str(o.exit_code),

@@ -23,6 +23,7 @@ from hubci.errors import (
 from hubci.matrix.multi import (
     LogSink,
     PushOutcome,
+    folder_labels,
     push_many,
     summary_markdown,
     summary_table,
@@ -194,6 +195,32 @@ def test_validation_errors_anywhere_push_nothing(tmp_path: Path) -> None:
         "(fix them (listed above), then push again)"
     )
     assert "── validate e1\n" in out.getvalue()
+
+
+def test_same_folder_name_in_two_places_is_told_apart(tmp_path: Path) -> None:
+    folders = [
+        tmp_path / "team-a" / "encoder",
+        tmp_path / "team-b" / "encoder",
+        tmp_path / "solo",
+        tmp_path / "x" / "same" / "enc",
+        tmp_path / "y" / "same" / "enc",
+    ]
+    assert folder_labels(folders) == [
+        "team-a/encoder",
+        "team-b/encoder",
+        "solo",
+        "x/same/enc",
+        "y/same/enc",
+    ]
+    plans = [
+        _plan(_executor(tmp_path / "team-a", "encoder"), "http://127.0.0.1:9"),
+        _plan(_executor(tmp_path / "team-b", "encoder"), "http://127.0.0.1:9"),
+    ]
+    (plans[1].folder / "config.yml").write_text("jtype: [broken\n")
+    out = io.StringIO()
+    with pytest.raises(ValidationError, match=r"\(team-b/encoder\); nothing was pushed"):
+        push_many(plans, 2, sink=LogSink(out))
+    assert "── validate team-b/encoder\n" in out.getvalue()
 
 
 def test_worst_exit_code_ranking(tmp_path: Path) -> None:
