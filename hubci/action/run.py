@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 import time
@@ -167,6 +168,39 @@ def _validate(plans: Sequence[PushPlan], workspace: Path, console: Console) -> l
     return reports
 
 
+#: The push options whose errors the Action reports under its own input names.
+_OPTION_INPUTS = {
+    "--platform": "platforms",
+    **{
+        f"--{name}": name
+        for name in (
+            "build-env",
+            "dockerfile",
+            "name",
+            "tags",
+            "flavor",
+            "protected-tags",
+            "visibility",
+            "force-update",
+            "secret",
+            "timeout",
+            "hub-url",
+            "token",
+        )
+    },
+}
+_LEADING_OPTION = re.compile(r"^--[a-z-]+(?=[\s:]|$)")
+
+
+def as_input_names(message: str) -> str:
+    """An error from the shared push/tags code names a CLI option first (``--platform: …``);
+    an Action user set an input: ``input platforms: …``."""
+    match = _LEADING_OPTION.match(message)
+    if match and match.group() in _OPTION_INPUTS:
+        return f"input {_OPTION_INPUTS[match.group()]}{message[match.end() :]}"
+    return message
+
+
 def version_first(tags: Sequence[str], version: str | None) -> tuple[str, ...]:
     """``tags`` with the version tag (when pushed) first, the others in their order."""
     if version and version in tags:
@@ -201,7 +235,7 @@ class ActionRun:
         try:
             return self._run()
         except HubciError as exc:
-            message = self.redact(exc.format_message())
+            message = self.redact(as_input_names(exc.format_message()))
             self.console.line(ghactions.annotation("error", message, title="hubci"))
             self.summary.error = message
             return exc.exit_code

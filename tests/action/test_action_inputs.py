@@ -81,3 +81,21 @@ def test_build_output_cannot_act_as_workflow_commands() -> None:
         "|    ::add-mask::x",
         "warning: fine",
     ]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("--platform: unknown platform 'x'", "input platforms: unknown platform 'x'"),
+        ("--dockerfile 'D' does not exist", "input dockerfile 'D' does not exist"),
+        ("--tags line 1: bad", "input tags line 1: bad"),
+        ("--build-env: 'lower' is not valid", "input build-env: 'lower' is not valid"),
+        ("--jobs 0 is not allowed", "--jobs 0 is not allowed"),  # not an Action input
+        ("--platforms-x: y", "--platforms-x: y"),
+        ("no option here --platform", "no option here --platform"),
+    ],
+)
+def test_push_errors_name_the_action_input(message: str, expected: str) -> None:
+    from hubci.action.run import as_input_names
+
+    assert as_input_names(message) == expected

@@ -437,3 +437,16 @@ def test_fork_pull_request_read_only_token_warns_and_passes(
     assert "permissions: statuses: write" in warnings[0]
     assert "permissions: pull-requests: write" in warnings[1]
     assert "gh-read-only-token" not in run.stdout.replace("::add-mask::gh-read-only-token", "")
+
+
+def test_a_bad_platform_names_the_platforms_input(workspace: Path) -> None:
+    run = run_action(
+        workspace,
+        {"path": "hello", "platforms": "linux/amd64\nlinux/sparc"},
+        event="pull_request",
+        ref="refs/pull/7/merge",
+        payload=_pr_payload(),
+    )
+    assert run.code == 2
+    assert "::error title=hubci::input platforms: unknown platform 'linux/sparc'" in run.stdout
+    assert "input platforms: unknown platform" in run.summary
