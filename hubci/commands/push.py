@@ -36,8 +36,8 @@ HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
     help="Build env for requirements.txt; KEY alone takes $KEY (repeatable).",
 )
 @click.option("-f", "--dockerfile", metavar="FILE", help="Dockerfile inside PATH to build with.")
-@click.option("--public", "visibility", flag_value="public", help="Make the executor public.")
-@click.option("--private", "visibility", flag_value="private", help="Make the executor private.")
+@click.option("--public", is_flag=True, help="Make the executor public.")
+@click.option("--private", is_flag=True, help="Make the executor private.")
 @click.option(
     "--force-update",
     "--force",
@@ -98,7 +98,8 @@ def push(
     platform: str | None,
     build_env: tuple[str, ...],
     dockerfile: str | None,
-    visibility: str | None,
+    public: bool,
+    private: bool,
     force_update: str | None,
     secret: str | None,
     no_cache: bool,
@@ -123,9 +124,12 @@ def push(
     normalizer rejected the bundle, 2 usage or validation error, 3 Hub or network error,
     4 timed out waiting, 130 interrupted.
     """
+    from hubci.errors import UsageError
     from hubci.push.render import Redactor, TextReporter, dump_json, plan_json, plan_summary
     from hubci.push.run import run_push
 
+    if public and private:
+        raise UsageError("--public and --private exclude each other", "pass only one of them")
     options = PushOptions(
         path=Path(paths[0]),
         tags=tags,
@@ -133,7 +137,7 @@ def push(
         platform=platform,
         build_env=build_env,
         dockerfile=dockerfile,
-        visibility="public" if visibility == "public" else "private" if visibility else None,
+        visibility="public" if public else "private" if private else None,
         force_update=force_update,
         secret=secret,
         no_cache=no_cache,

@@ -216,7 +216,13 @@ def result_text(result: PushResult) -> str:
             f"submitted: task {result.task_id} (follow it with `hubci status --id "
             f"{result.task_id}`)"
         )
-    return f"{result.status}: {result.error or ''}".rstrip(": ")
+    text = f"{result.status}: {result.error or ''}".rstrip(": ")
+    if result.status == "failed" and result.task_id:
+        text += (
+            f"\n  task:       {result.task_id}  (its log: `hubci status --id {result.task_id} "
+            "--replay --verbose`)"
+        )
+    return text
 
 
 def dump_json(obj: dict[str, Any], redact: Redactor) -> str:

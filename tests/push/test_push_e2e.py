@@ -202,6 +202,7 @@ def test_bad_inputs_are_one_line_usage_errors(cli: Cli, executor: Path, tmp_path
         (["push", str(executor), "--hub", "ftp://example.org"], "is not an http(s) URL"),
         (["push", str(executor), "-t", "a,b:c"], "is not a valid Hub tag"),
         (["push", str(executor), "-f", "Dockerfile.none"], "does not exist"),
+        (["push", str(executor), "--public", "--private"], "exclude each other"),
         (["status", "--hub-url", "http://127.0.0.1:9", str(tmp_path / "missing")], "directory"),
     ]
     for args, words in cases:

@@ -100,3 +100,11 @@ def test_exit_codes_by_status() -> None:
     assert result_text(PushResult(status="failed", error="the build failed: x")) == (
         "failed: the build failed: x"
     )
+
+
+def test_a_failed_build_names_its_task_and_how_to_see_its_log() -> None:
+    failed = PushResult(status="failed", task_id="t1", error="the build failed: x")
+    assert result_text(failed).splitlines() == [
+        "failed: the build failed: x",
+        "  task:       t1  (its log: `hubci status --id t1 --replay --verbose`)",
+    ]
