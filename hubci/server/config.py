@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,22 @@ def parse_user(spec: str) -> tuple[str, Secret]:
         msg = f"--user {name}: the token must be at least 8 characters without spaces"
         raise ConfigError(msg, hint="generate one with `openssl rand -hex 16`")
     return name, Secret(token)
+
+
+def check_accounts(accounts: Iterable[tuple[str, Secret]]) -> dict[str, Secret]:
+    """The accounts by name; ConfigError for a name given twice or a token two accounts share
+    (a login with it would be ambiguous)."""
+    out: dict[str, Secret] = {}
+    for name, token in accounts:
+        if name in out:
+            msg = f"--user {name} is given twice"
+            raise ConfigError(msg, hint="give each account once")
+        shared = [other for other, known in out.items() if known.reveal() == token.reveal()]
+        if shared:
+            msg = f"--user {name} has the same token as --user {shared[0]}"
+            raise ConfigError(msg, hint="give every account its own token")
+        out[name] = token
+    return out
 
 
 @dataclass(frozen=True)

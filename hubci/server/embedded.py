@@ -17,7 +17,13 @@ from pathlib import Path
 from hubci import rules
 from hubci.errors import HubciError
 from hubci.secret import Secret
-from hubci.server.config import HubConfig, default_data_dir, parse_user, prepare_data_dir
+from hubci.server.config import (
+    HubConfig,
+    check_accounts,
+    default_data_dir,
+    parse_user,
+    prepare_data_dir,
+)
 
 #: Longest ``embedded_hub`` waits for the server thread to start or to stop.
 START_SECONDS = 15.0
@@ -56,11 +62,7 @@ def resolve_users(users: Mapping[str, str] | None) -> dict[str, Secret]:
 
     if not users:
         return {DEFAULT_USER: Secret(new_token())}
-    out: dict[str, Secret] = {}
-    for name, token in users.items():
-        checked_name, secret = parse_user(f"{name}={token}")
-        out[checked_name] = secret
-    return out
+    return check_accounts(parse_user(f"{name}={token}") for name, token in users.items())
 
 
 @contextmanager

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubci.secret import Secret
-from hubci.server.config import HubConfig, default_data_dir, parse_user, prepare_data_dir
+from hubci.server.config import (
+    HubConfig,
+    check_accounts,
+    default_data_dir,
+    parse_user,
+    prepare_data_dir,
+)
 from hubci.server.faults import parse_fault
 
 log = logging.getLogger("hubci.server")
@@ -45,10 +51,7 @@ def run_serve(options: ServeOptions) -> None:
 
     for spec in options.faults:
         parse_fault(spec)
-    users: dict[str, Secret] = {}
-    for spec in options.users:
-        name, token = parse_user(spec)
-        users[name] = token
+    users = check_accounts(parse_user(spec) for spec in options.users)
     generated = not users
     if generated:
         users = {"local": Secret(new_token())}

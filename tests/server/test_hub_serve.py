@@ -137,6 +137,8 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
         (["--user", "alice"], "--user expects NAME=TOKEN"),
         (["--user", "al ice=abcdefgh123"], "invalid user name"),
         (["--user", "alice=short"], "at least 8 characters"),
+        (["--user", "alice=abcdefgh123", "--user", "alice=ijklmnop456"], "given twice"),
+        (["--user", "alice=abcdefgh123", "--user", "bob=abcdefgh123"], "same token as"),
         (["--fault", "upload-status:999:1"], "CODE must be"),
         (["--builder", "magic"], "Invalid value for '--builder'"),
     ):
