@@ -134,16 +134,32 @@ def _wanted(path: str, folders: set[str]) -> bool:
     )
 
 
-def _cat_files(tree: WorkTree, commit: str, paths: list[str]) -> Iterator[tuple[str, bytes]]:
-    """The blobs of ``paths`` at ``commit``, via one ``git cat-file --batch``."""
-    request = "".join(f"{commit}:{p}\n" for p in paths).encode("utf-8", "surrogateescape")
+def _blobs_at(tree: WorkTree, commit: str, specs: list[str]) -> list[tuple[str, str]]:
+    """(path, blob id) of every file under ``specs`` at ``commit`` (``git ls-tree -r -z``)."""
+    listing = run_git(tree.top, "ls-tree", "-r", "-z", commit, "--", *specs)
+    entries: list[tuple[str, str]] = []
+    for entry in split_z(listing):
+        meta, _, path = entry.partition("\t")  # "<mode> <type> <id>\t<path>"
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            entries.append((path, parts[2]))
+    return entries
+
+
+def _cat_files(tree: WorkTree, blobs: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
+    """The contents of ``blobs`` ((path, blob id) pairs), via one ``git cat-file --batch``.
+
+    Asked for by id, not by ``commit:path``: the batch protocol is line based, and a path may
+    hold a newline.
+    """
+    request = "".join(f"{oid}\n" for _, oid in blobs).encode("ascii")
     out = run_git(tree.top, "cat-file", "--batch", stdin=request)
     pos = 0
-    for path in paths:
+    for path, _ in blobs:
         eol = out.index(b"\n", pos)
         header = out[pos:eol].split()
         pos = eol + 1
-        if len(header) != 3:  # "<name> missing"
+        if len(header) != 3:  # "<id> missing"
             continue
         size = int(header[2])
         data = out[pos : pos + size]
@@ -164,9 +180,8 @@ def files_at(tree: WorkTree, commit: str, folders: Iterable[str]) -> Iterator[Pa
         dest = Path(tmp)
         if wanted:
             specs = sorted({f or "." for f in wanted})
-            listing = run_git(tree.top, "ls-tree", "-r", "-z", "--name-only", commit, "--", *specs)
-            paths = [p for p in split_z(listing) if _wanted(p, wanted)]
-            for rel, data in _cat_files(tree, commit, paths):
+            blobs = [(p, oid) for p, oid in _blobs_at(tree, commit, specs) if _wanted(p, wanted)]
+            for rel, data in _cat_files(tree, blobs):
                 target = dest.joinpath(*PurePosixPath(rel).parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)

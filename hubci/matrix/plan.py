@@ -176,16 +176,22 @@ def _select(
     return set(reasons), reasons, removed
 
 
-def _shown(path: str) -> str:
-    """A path as printable text (undecodable bytes of a file name become escapes)."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(path: str) -> str:
+    """A path as one line of printable text: undecodable bytes of a file name and control
+    characters become escapes, so a file named ``"a\\n::error::x"`` can neither break a line
+    nor start a GitHub Actions workflow command."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _describe(change: Change, path: str) -> str:
     verb = {"A": "added", "D": "deleted", "R": "renamed", "C": "copied", "T": "type changed"}
     if change.status == "R" and change.old is not None:
-        return f"renamed {_shown(change.old)} -> {_shown(change.path)}"
-    return f"{verb.get(change.status, 'changed')} {_shown(path)}"
+        return f"renamed {printable(change.old)} -> {printable(change.path)}"
+    return f"{verb.get(change.status, 'changed')} {printable(path)}"
 
 
 def build_matrix(request: MatrixRequest) -> MatrixResult:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from hubci import ghactions
-from hubci.matrix.plan import MatrixResult
+from hubci.matrix.plan import MatrixResult, printable
 
 #: GitHub Actions refuses a matrix that would generate more jobs than this.
 GITHUB_MATRIX_LIMIT = 256
@@ -49,13 +49,14 @@ def headline(result: MatrixResult, root: str) -> str:
 def notes(result: MatrixResult, root: str) -> tuple[list[str], list[str]]:
     """(information lines, warning lines) for stderr, without any prefix."""
     info = [headline(result, root)]
-    info += [f"  {path}: {why}" for path, why in result.reasons.items()]
+    info += [f"  {printable(path)}: {why}" for path, why in result.reasons.items()]
     ref = result.changes.ref if result.changes is not None else "the ref"
     info += [
-        f"executor {path} was removed since {ref}: it is not in the matrix (nothing to push)"
+        f"executor {printable(path)} was removed since {ref}: it is not in the matrix "
+        "(nothing to push)"
         for path in result.removed
     ]
-    warnings = list(result.warnings)
+    warnings = [printable(line) for line in result.warnings]
     if len(result.entries) > GITHUB_MATRIX_LIMIT:
         warnings.append(
             f"the matrix has {len(result.entries)} entries but GitHub Actions runs at most "
@@ -83,7 +84,7 @@ def summary_markdown(result: MatrixResult, root: str) -> str:
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     if result.removed:
         lines.append("\nRemoved since the base (nothing to push):\n")
-        lines += [f"- `{path}`" for path in result.removed]
+        lines += [f"- `{printable(path)}`" for path in result.removed]
     return "\n".join(lines) + "\n"
 
 

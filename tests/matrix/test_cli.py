@@ -193,6 +193,29 @@ def test_undecodable_file_name_is_shown_escaped(
     assert "  execs/a: added execs/a/caf\\xe9.txt\n" in res.err
 
 
+def test_file_names_cannot_inject_workflow_commands(
+    monorepo: tuple[Repo, str], hubci: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, _ = monorepo
+    repo.executor("execs/c\n::warning::gone", "C")
+    base = repo.commit()
+    repo.write("execs/a/x\n::error title=injected::boom", "data\n")
+    repo.git("rm", "-rq", "execs/c\n::warning::gone")  # a removed executor is named too
+    repo.commit()
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary"))
+    res = hubci("matrix", "--changed-since", base, cwd=repo.path)
+    assert res.code == 0, res.err
+    assert [e["path"] for e in json.loads(res.out)["include"]] == ["execs/a"]
+    assert not [line for line in res.err.splitlines() if line.startswith("::")]
+    assert "  execs/a: added execs/a/x\\x0a::error title=injected::boom\n" in res.err
+    assert "hubci: executor execs/c\\x0a::warning::gone was removed since " in res.err
+    summary = (tmp_path / "summary").read_text()
+    assert "execs/a/x\\x0a::error" in summary
+    assert "- `execs/c\\x0a::warning::gone`\n" in summary
+
+
 def test_unwritable_github_output_is_one_line(
     monorepo: tuple[Repo, str], hubci: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
