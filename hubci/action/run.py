@@ -33,6 +33,7 @@ from hubci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, HubciError, UsageErro
 from hubci.matrix.multi import LogSink, push_many, worst_exit_code
 from hubci.push.plan import PushOptions, PushPlan, resolve_plan
 from hubci.push.render import MIN_MASKED, Redactor
+from hubci.push.result import ExecutorInfo
 from hubci.validate.findings import ExecutorReport
 
 if TYPE_CHECKING:
@@ -208,6 +209,22 @@ def version_first(tags: Sequence[str], version: str | None) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def _describe(row: ExecutorRow, mode: Mode) -> str:
+    """A commit status description: what happened, in a few words."""
+    if row.result is None:
+        return "validation errors: see the annotations; nothing was pushed"
+    if row.result.error:
+        return row.result.error
+    ex = row.result.executor
+    if row.status == "succeeded" and ex and ex.docker_uri:
+        return (
+            f"rehearsed: built {ex.docker_uri}" if mode == "rehearse" else f"built {ex.docker_uri}"
+        )
+    if row.status == "validated":
+        return "validated; nothing pushed"
+    return row.status
+
+
 def _status_of(result_status: str) -> str:
     return "validated" if result_status == "dry-run" else result_status
 
@@ -278,7 +295,7 @@ class ActionRun:
                         EXIT_OK if r.ok() else EXIT_USAGE,
                         None,
                         p.platforms,
-                        p.tags,
+                        version_first(p.tags + p.protected_tags, tag_plan.version),
                     )
                     for r, p in zip(reports, plans, strict=True)
                 ]
@@ -337,11 +354,14 @@ class ActionRun:
                 else "error"
             )
             ex = row.result.executor if row.result else None
-            target = (
-                rules.HUB_WEB_URL.format(id=ex.id) if ex and ex.id and self.mode == "push" else None
-            )
-            error = row.result.error if row.result else None
-            self._status(row.name or row.folder, state, error or row.status, target)
+            self._status(row.name or row.folder, state, _describe(row, self.mode), self._link(ex))
+
+    def _link(self, ex: ExecutorInfo | None) -> str | None:
+        """The executor's page on the public Hub after a push there, else the workflow run."""
+        hub = self.inputs.hub_url or self.env.get("JINA_HUBBLE_REGISTRY") or rules.DEFAULT_HUB_URL
+        if self.mode == "push" and ex and ex.id and hub.rstrip("/") == rules.DEFAULT_HUB_URL:
+            return rules.HUB_WEB_URL.format(id=ex.id)
+        return self.github.context.run_url if self.github is not None else None
 
     def _finish(self) -> None:
         markdown = write_results(self.summary, self.env, self.redact)

@@ -353,6 +353,10 @@ def test_commit_status_and_sticky_comment(
         assert run.code == 0, run.stdout + run.stderr
     states = [(s["context"], s["state"]) for s in github_fake.statuses]
     assert states == [("hubci/HelloExecutor", "pending"), ("hubci/HelloExecutor", "success")] * 2
+    final = github_fake.statuses[-1]
+    assert final["description"] == "rehearsed: built jinaai+docker://local/HelloExecutor:pr-7"
+    # no Hub page for a rehearsal: the link opens the workflow run
+    assert final["target_url"] == "http://127.0.0.1:9/octo-org/executors/actions/runs/42"
     comments = github_fake.comments[7]
     assert len(comments) == 1, "the sticky comment is edited, never duplicated"
     body = comments[0]["body"]
@@ -406,6 +410,7 @@ def test_validation_errors_fail_only_the_broken_executor(
     assert [(s["context"], s["state"]) for s in github_fake.statuses] == [
         ("hubci/Broken", "failure")
     ]
+    assert github_fake.statuses[0]["description"].startswith("validation errors")
 
 
 def test_missing_build_env_is_an_annotated_error(workspace: Path) -> None:
