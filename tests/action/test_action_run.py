@@ -150,6 +150,20 @@ def _pr_payload(number: int = 7) -> dict[str, object]:
     }
 
 
+def run_pr(
+    workspace: Path, inputs: Mapping[str, str], github: GitHubFake | None = None, number: int = 7
+) -> Run:
+    """``run_action`` for a ``pull_request`` event (reporting to ``github`` when given)."""
+    return run_action(
+        workspace,
+        inputs,
+        event="pull_request",
+        ref=f"refs/pull/{number}/merge",
+        payload=_pr_payload(number),
+        extra_env={"GITHUB_API_URL": github.url} if github is not None else None,
+    )
+
+
 def test_action_yml_and_adapter_agree() -> None:
     meta = yaml.safe_load((REPO / "action.yml").read_text())
     assert tuple(meta["inputs"]) == INPUTS
@@ -158,13 +172,7 @@ def test_action_yml_and_adapter_agree() -> None:
 
 
 def test_pull_request_validates_and_dry_runs(workspace: Path) -> None:
-    run = run_action(
-        workspace,
-        {"path": "hello"},
-        event="pull_request",
-        ref="refs/pull/7/merge",
-        payload=_pr_payload(),
-    )
+    run = run_pr(workspace, {"path": "hello"})
     assert run.code == 0, run.stdout + run.stderr
     assert set(run.outputs) == set(OUTPUTS)
     assert run.outputs["status"] == "validated"
@@ -232,12 +240,8 @@ def test_failing_build_fails_the_job_and_says_why(workspace: Path, tmp_path: Pat
 
 
 def test_rehearse_needs_no_credentials(workspace: Path) -> None:
-    run = run_action(
-        workspace,
-        {"path": "hello", "mode": "rehearse", "platforms": "linux/amd64,linux/arm64"},
-        event="pull_request",
-        ref="refs/pull/7/merge",
-        payload=_pr_payload(),
+    run = run_pr(
+        workspace, {"path": "hello", "mode": "rehearse", "platforms": "linux/amd64,linux/arm64"}
     )
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["status"] == "succeeded"
@@ -315,12 +319,9 @@ def test_sentinel_secret_appears_only_after_add_mask(workspace: Path, tmp_path: 
             event="push",
             ref="refs/heads/main",
         )
-        second = run_action(
+        second = run_pr(
             workspace,
             {"path": "hello", "force-update": "HelloExecutor", "secret": f"{SENTINEL}-secret"},
-            event="pull_request",
-            ref="refs/pull/7/merge",
-            payload=_pr_payload(),
         )
     assert run.code == 0, run.stdout + run.stderr
     assert second.code == 0, second.stdout + second.stderr
@@ -342,13 +343,10 @@ def test_commit_status_and_sticky_comment(
     workspace: Path, tmp_path: Path, github_fake: GitHubFake
 ) -> None:
     for _ in range(2):
-        run = run_action(
+        run = run_pr(
             workspace,
             {"path": "hello", "mode": "rehearse", "github-token": "gh-token-123456"},
-            event="pull_request",
-            ref="refs/pull/7/merge",
-            payload=_pr_payload(7),
-            extra_env={"GITHUB_API_URL": github_fake.url},
+            github_fake,
         )
         assert run.code == 0, run.stdout + run.stderr
     states = [(s["context"], s["state"]) for s in github_fake.statuses]
@@ -394,13 +392,8 @@ def test_validation_errors_fail_only_the_broken_executor(
     broken = workspace / "broken"
     shutil.copytree(workspace / "hello", broken)
     (broken / "config.yml").write_text("jtype: Broken\nmetas:\n  py_modules: [missing.py]\n")
-    run = run_action(
-        workspace,
-        {"path": "hello, broken", "github-token": "gh-token-123456"},
-        event="pull_request",
-        ref="refs/pull/7/merge",
-        payload=_pr_payload(7),
-        extra_env={"GITHUB_API_URL": github_fake.url},
+    run = run_pr(
+        workspace, {"path": "hello, broken", "github-token": "gh-token-123456"}, github_fake
     )
     assert run.code == 2, run.stdout + run.stderr
     assert run.outputs["status"] == "failed"
@@ -427,14 +420,7 @@ def test_fork_pull_request_read_only_token_warns_and_passes(
     workspace: Path, github_fake: GitHubFake
 ) -> None:
     github_fake.read_only = True
-    run = run_action(
-        workspace,
-        {"path": "hello", "github-token": "gh-read-only-token"},
-        event="pull_request",
-        ref="refs/pull/7/merge",
-        payload=_pr_payload(7),
-        extra_env={"GITHUB_API_URL": github_fake.url},
-    )
+    run = run_pr(workspace, {"path": "hello", "github-token": "gh-read-only-token"}, github_fake)
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["status"] == "validated"
     warnings = [ln for ln in run.stdout.splitlines() if ln.startswith("::warning title=GitHub")]
@@ -445,13 +431,7 @@ def test_fork_pull_request_read_only_token_warns_and_passes(
 
 
 def test_a_bad_platform_names_the_platforms_input(workspace: Path) -> None:
-    run = run_action(
-        workspace,
-        {"path": "hello", "platforms": "linux/amd64\nlinux/sparc"},
-        event="pull_request",
-        ref="refs/pull/7/merge",
-        payload=_pr_payload(),
-    )
+    run = run_pr(workspace, {"path": "hello", "platforms": "linux/amd64\nlinux/sparc"})
     assert run.code == 2
     assert "::error title=hubci::input platforms: unknown platform 'linux/sparc'" in run.stdout
     assert "input platforms: unknown platform" in run.summary
