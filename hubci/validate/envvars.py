@@ -14,6 +14,7 @@ from typing import NamedTuple
 from hubci import rules
 
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TRAILING_COMMENT = re.compile(r"\s#")  # pip: `#` after whitespace starts a comment
 
 
 class EnvRef(NamedTuple):
@@ -76,11 +77,18 @@ def scan_line(text: str, line: int) -> list[EnvRef]:
 def find_env_refs(text: str) -> list[EnvRef]:
     """References in ``requirements.txt`` text, skipping the lines the Hub skips.
 
-    Like the Hub, whole-line comments are skipped, trailing ``# …`` comments are scanned.
+    Like the Hub, whole-line comments are skipped and trailing ``# …`` comments are scanned for
+    ``${NAME}`` (the client demands those too). The forms the Hub does not substitute are
+    reported only outside a trailing comment: pip ignores the comment, so ``$HOME`` there is
+    harmless.
     """
     out: list[EnvRef] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if raw.strip().startswith("#"):
             continue
-        out.extend(scan_line(raw, number))
+        refs = scan_line(raw, number)
+        comment = _TRAILING_COMMENT.search(raw)
+        if comment is not None:
+            refs = [r for r in refs if r.valid or r.col <= comment.start()]
+        out.extend(refs)
     return out

@@ -43,8 +43,18 @@ def test_leading_digit_is_valid_like_the_rules_say() -> None:
 
 
 def test_comment_lines_are_skipped_but_trailing_comments_are_scanned() -> None:
-    text = "# uses ${IGNORED} and $ALSO_IGNORED\n  # indented ${IGNORED}\npkg # $BAD\n"
-    assert find_env_refs(text) == [EnvRef("BAD", 3, 7, False, "has no braces")]
+    text = "# uses ${IGNORED} and $ALSO_IGNORED\n  # indented ${IGNORED}\npkg # ${NEEDED}\n"
+    assert find_env_refs(text) == [EnvRef("NEEDED", 3, 7, True)]
+
+
+def test_forms_the_hub_skips_are_harmless_in_a_trailing_comment() -> None:
+    # pip never sees the comment; the Hub would still demand a valid ${NAME} there
+    text = "torch==2.1  # set $TORCH_HOME or ${cache} first, ${TOKEN}\nx==$V # $W\nurl#egg=$E\n"
+    assert find_env_refs(text) == [
+        EnvRef("TOKEN", 1, 50, True),
+        EnvRef("V", 2, 4, False, "has no braces"),
+        EnvRef("E", 3, 9, False, "has no braces"),  # `#` without whitespace: not a comment
+    ]
 
 
 @pytest.mark.parametrize("text", ["price: 5$", "a $$ b", "$1", "cost $ 5", "x==1.0"])
