@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -61,7 +62,8 @@ def status(
     Exit codes: 0 succeeded, 1 failed, 2 usage error, 3 Hub or network error, 4 timed out,
     130 interrupted.
     """
-    from hubci.push.render import Redactor, TextReporter, dump_json, result_text
+    from hubci.errors import HubciError
+    from hubci.push.render import Redactor, TextReporter, dump_json, error_json, result_text
     from hubci.push.status import resolve_status, run_status
 
     plan = resolve_status(
@@ -78,7 +80,13 @@ def status(
     )
     redact = Redactor([plan.token.reveal()] if plan.token else [])
     reporter = TextReporter(verbose=verbose, redact=redact)
-    result = run_status(plan, reporter)
+    started = time.monotonic()
+    try:
+        result = run_status(plan, reporter)
+    except HubciError as exc:
+        if plan.output == "json":
+            click.echo(error_json(exc, time.monotonic() - started, redact))
+        raise
     if plan.output == "json":
         click.echo(dump_json(result.to_json(), redact))
         if result.exit_code and result.error:

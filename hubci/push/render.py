@@ -227,3 +227,13 @@ def result_text(result: PushResult) -> str:
 
 def dump_json(obj: dict[str, Any], redact: Redactor) -> str:
     return redact(json.dumps(obj, sort_keys=False))
+
+
+def error_json(exc: HubciError, duration_s: float, redact: Redactor) -> str:
+    """``--format json`` for a push or status that stopped with an error (Hub or network,
+    validation, interruption): the result schema with status failed and the one-line error;
+    the exit code stays the error's own."""
+    from hubci.push import result
+
+    failed = result.PushResult(status="failed", duration_s=duration_s, error=exc.format_message())
+    return dump_json(failed.to_json(), redact)

@@ -298,3 +298,7 @@ def run_push(
                     return pusher.run()
     except HubciError as exc:
         raise redact_error(exc, redact) from None
+    except KeyboardInterrupt:
+        # The Pusher handles Ctrl-C from the upload on; before it, nothing was pushed.
+        msg = "interrupted before the upload; nothing was pushed"
+        raise Interrupted(msg, "run the push again") from None

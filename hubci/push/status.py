@@ -168,3 +168,5 @@ def run_status(
                 )
     except HubciError as exc:
         raise redact_error(exc, redact) from None
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted before the build's task was found") from None

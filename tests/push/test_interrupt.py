@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
@@ -28,10 +29,12 @@ def test_ctrl_c_while_following_exits_130_with_the_status_command(
         ("push", str(executor), "--hub-url", hub.url, "--format", "json"), "build: extractZip"
     )
     assert code == 130, err
-    assert out == ""
     last = err.strip().splitlines()[-1]
     assert last.startswith("hubci: error: interrupted; the build goes on at the Hub")
     assert "follow it with `hubci status --id " in last
+    result = json.loads(out)  # --format json: one object, with the same one-line error
+    assert result["status"] == "failed"
+    assert result["error"] == last.removeprefix("hubci: error: ")
 
 
 def test_ctrl_c_during_the_upload_exits_130_and_says_how_to_check(

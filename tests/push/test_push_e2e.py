@@ -88,6 +88,13 @@ def test_bad_token_is_a_hub_error(cli: Cli, hub: HubHandle, executor: Path) -> N
     assert "wrong-token-123" not in run.err
     assert run.err.count("\n") >= 1
     assert "Traceback" not in run.err
+    as_json = cli("push", str(executor), "--hub-url", hub.url, "--token", "wrong-token-123",
+                  "--format", "json")  # fmt: skip
+    assert as_json.code == 3
+    result = json.loads(as_json.out)  # one object on stdout for a JSON reader too
+    assert result["status"] == "failed"
+    assert result["error"].startswith("the Hub refused the token on user.identity.whoami")
+    assert "wrong-token-123" not in as_json.out + as_json.err
 
 
 def test_unreachable_hub_is_exit_3_after_retries(
@@ -151,6 +158,12 @@ def test_status_exit_code_follows_the_build(cli: Cli, hub: HubHandle, executor: 
     last = unknown.err.strip().splitlines()[-1]
     assert last.startswith("hubci: error: the Hub found nothing for executor.queryProgress: ")
     assert "check the executor name or task id" in last
+    unknown_json = cli("status", "--id", "0" * 24, *_hub_args(hub), "--format", "json")
+    assert unknown_json.code == 3
+    error = json.loads(unknown_json.out)["error"]
+    assert (
+        error.split("session id")[0] == last.removeprefix("hubci: error: ").split("session id")[0]
+    )
 
 
 def test_status_without_any_task(cli: Cli, hub: HubHandle, executor: Path) -> None:
