@@ -52,7 +52,7 @@ def _limit_findings(entries: list[BundleEntry], *, max_bytes: int, max_files: in
     if len(entries) > max_files:
         per_dir = Counter(e.relpath.rsplit("/", 1)[0] if "/" in e.relpath else "." for e in entries)
         crowded = sorted(per_dir.items(), key=lambda kv: (-kv[1], kv[0]))[:_NAMED]
-        named = ", ".join(f"{d}/ ({n} files)" for d, n in crowded)
+        named = ", ".join(f"{d}/ ({n} file{'' if n == 1 else 's'})" for d, n in crowded)
         out.append(
             codes.finding(
                 codes.TOO_MANY_FILES,

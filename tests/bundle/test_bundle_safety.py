@@ -66,6 +66,12 @@ def test_too_many_files_names_the_fullest_folders(make_tree: MakeTree) -> None:
     assert found.hint.startswith("fullest folders: data/ (6 files), ./ (3 files), more/ (2 files)")
 
 
+def test_a_folder_with_one_file_is_named_in_the_singular(make_tree: MakeTree) -> None:
+    [found] = findings(make_tree({**BASE, "one/0.txt": ""}), max_files=3)
+    assert found.hint is not None
+    assert found.hint.startswith("fullest folders: ./ (3 files), one/ (1 file);")
+
+
 def test_pre_1980_mtime_is_a_warning_per_file(make_tree: MakeTree) -> None:
     folder = make_tree({**BASE, "old.py": "", "older.py": ""})
     os.utime(folder / "old.py", (0, 0))
