@@ -21,10 +21,47 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("hubci", appauthor=False)) / "hub"
 
 
+#: What a Hub keeps in its data folder; a folder holding anything else is not one.
+DATA_DIR_ENTRIES = frozenset(
+    {"hub.db", "hub.db-wal", "hub.db-shm", "hub.db-journal", "hub.lock", "bundles", "work"}
+)
+
+
+def _foreign_entry(path: Path) -> str | None:
+    """A name in ``path`` that a Hub did not put there (None: new, empty or a Hub's folder).
+
+    Before its database exists, a Hub's folder holds at most a lock file and empty sub-folders.
+    """
+    try:
+        names = sorted(entry.name for entry in path.iterdir())
+    except FileNotFoundError:
+        return None
+    foreign = next((name for name in names if name not in DATA_DIR_ENTRIES), None)
+    if foreign is not None or "hub.db" in names:
+        return foreign
+    for sub in ("bundles", "work"):
+        inside = path / sub
+        if inside.is_symlink() or (inside.exists() and not inside.is_dir()):
+            return sub
+        if inside.is_dir():
+            child = next(inside.iterdir(), None)
+            if child is not None:
+                return f"{sub}/{child.name}"
+    return None
+
+
 def prepare_data_dir(path: Path) -> Path:
-    """Create the data folder (private: 0o700) and its sub-folders; return it resolved."""
+    """Create the data folder (private: 0o700) and its sub-folders; return it resolved.
+
+    An existing folder is used only when it is empty or a Hub's own: the Hub makes it private
+    and empties ``work/`` on start, which must never happen to a folder such as ``~`` or /tmp.
+    """
     path = path.expanduser()
     try:
+        foreign = _foreign_entry(path) if path.is_dir() else None
+        if foreign is not None:
+            msg = f"{path} is not a Hub data folder (it holds {foreign!r})"
+            raise ConfigError(msg, hint="pass --data-dir with a new or empty folder")
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkdir's mode is filtered by the umask and ignored for an existing folder.
         path.chmod(0o700)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from hubci.server.embedded import embedded_hub
 from testing.hub import ALICE, ALICE_TOKEN, USERS, start_hub_process
 
 from .helpers import (
@@ -147,6 +148,27 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
         assert words in done.stderr
         assert "Traceback" not in done.stderr
         assert done.stdout == ""
+
+
+def test_a_folder_that_is_not_a_hubs_is_left_alone(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "work").mkdir(parents=True)
+    (home / "work" / "notes.txt").write_text("mine\n")
+    home.chmod(0o755)
+    done = _serve("--data-dir", str(home))
+    assert done.returncode == 2, done.stderr
+    assert f"{home} is not a Hub data folder (it holds 'work/notes.txt')" in done.stderr
+    assert "new or empty folder" in done.stderr
+    assert (home / "work" / "notes.txt").read_text() == "mine\n"
+    assert stat.S_IMODE(home.stat().st_mode) == 0o755
+    assert sorted(p.name for p in home.iterdir()) == ["work"]
+    empty = tmp_path / "empty"
+    empty.mkdir(mode=0o755)
+    with embedded_hub(data_dir=empty, users=USERS) as hub:
+        assert hub.data_dir == empty.resolve()
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o700
+    with embedded_hub(data_dir=empty, users=USERS):  # a Hub's own folder is used again
+        pass
 
 
 def test_one_hub_per_data_dir_and_port_in_use(tmp_path: Path) -> None:
