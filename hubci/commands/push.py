@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -125,12 +124,12 @@ def push(
     normalizer rejected the bundle, 2 usage or validation error, 3 Hub or network error,
     4 timed out waiting, 130 interrupted.
     """
-    from hubci.errors import HubciError, UsageError
+    from hubci.errors import UsageError
     from hubci.push.render import (
         Redactor,
         TextReporter,
         dump_json,
-        error_json,
+        json_on_error,
         plan_json,
         plan_summary,
     )
@@ -169,13 +168,8 @@ def push(
     reporter = TextReporter(verbose=verbose, redact=redact)
     for warning in plan.tag_warnings:
         reporter.line(f"warning: {warning}")
-    started = time.monotonic()
-    try:
+    with json_on_error(plan.output, redact):
         result = run_push(plan, reporter)
-    except HubciError as exc:
-        if plan.output == "json":
-            click.echo(error_json(exc, time.monotonic() - started, redact))
-        raise
     if result.status == "dry-run":
         assert result.bundle is not None
         bundle = result.bundle.to_json()

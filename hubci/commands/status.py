@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -62,8 +61,7 @@ def status(
     Exit codes: 0 succeeded, 1 failed, 2 usage error, 3 Hub or network error, 4 timed out,
     130 interrupted.
     """
-    from hubci.errors import HubciError
-    from hubci.push.render import Redactor, TextReporter, dump_json, error_json, result_text
+    from hubci.push.render import Redactor, TextReporter, dump_json, json_on_error, result_text
     from hubci.push.status import resolve_status, run_status
 
     plan = resolve_status(
@@ -80,13 +78,8 @@ def status(
     )
     redact = Redactor([plan.token.reveal()] if plan.token else [])
     reporter = TextReporter(verbose=verbose, redact=redact)
-    started = time.monotonic()
-    try:
+    with json_on_error(plan.output, redact):
         result = run_status(plan, reporter)
-    except HubciError as exc:
-        if plan.output == "json":
-            click.echo(error_json(exc, time.monotonic() - started, redact))
-        raise
     if plan.output == "json":
         click.echo(dump_json(result.to_json(), redact))
         if result.exit_code and result.error:

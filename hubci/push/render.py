@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from hubci.errors import HubciError
@@ -229,11 +231,22 @@ def dump_json(obj: dict[str, Any], redact: Redactor) -> str:
     return redact(json.dumps(obj, sort_keys=False))
 
 
-def error_json(exc: HubciError, duration_s: float, redact: Redactor) -> str:
-    """``--format json`` for a push or status that stopped with an error (Hub or network,
-    validation, interruption): the result schema with status failed and the one-line error;
-    the exit code stays the error's own."""
-    from hubci.push import result
+@contextmanager
+def json_on_error(output: str, redact: Redactor) -> Iterator[None]:
+    """With ``--format json``, a push or status that stops with an error (Hub or network,
+    validation, interruption) still prints one result object: status failed and the one-line
+    error. The error then propagates (its exit code and stderr line unchanged)."""
+    started = time.monotonic()
+    try:
+        yield
+    except HubciError as exc:
+        if output == "json":
+            from hubci.push import result
 
-    failed = result.PushResult(status="failed", duration_s=duration_s, error=exc.format_message())
-    return dump_json(failed.to_json(), redact)
+            failed = result.PushResult(
+                status="failed",
+                duration_s=time.monotonic() - started,
+                error=exc.format_message(),
+            )
+            print(dump_json(failed.to_json(), redact), flush=True)
+        raise
