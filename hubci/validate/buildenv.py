@@ -16,11 +16,17 @@ from hubci.validate.requirements import REQUIREMENTS_FILE, TOKEN
 _REF_CODES = {"has no braces": "HUB401", "is not closed with '}'": "HUB403"}
 
 
-def _shown(name: str) -> str:
-    """A provided name for a message, unless it looks like a pasted token."""
-    if TOKEN.search(name) or len(name) > 64:
-        return "(a name that looks like a value; not shown)"
-    return repr(name)
+def _invalid_name(name: str, value: str | None, position: int) -> str:
+    """The HUB405 message; the name is shown only when it cannot be a pasted value.
+
+    An item without ``=`` (``--build-env $TOKEN`` instead of ``--build-env TOKEN=$TOKEN``) may be
+    the value itself, so it is named by its position only, as is anything token-like or long.
+    """
+    if value is None or TOKEN.search(name) or len(name) > 64:
+        return f"--build-env item {position} is not a valid build-env name (not shown: " + (
+            "given without `=`, it may be a value)" if value is None else "it looks like one)"
+        )
+    return f"--build-env name {name!r} is not a valid build-env name"
 
 
 def _ref_finding(ref: EnvRef, relname: str) -> Finding:
@@ -71,14 +77,9 @@ def check_build_env(
                 )
             )
         return out
-    for name, value in build_env.items():
+    for position, (name, value) in enumerate(build_env.items(), start=1):
         if not rules.BUILD_ENV_NAME.match(name):
-            out.append(
-                finding(
-                    "HUB405",
-                    f"--build-env name {_shown(name)} is not a valid build-env name",
-                )
-            )
+            out.append(finding("HUB405", _invalid_name(name, value, position)))
         elif require_values and value is None:
             out.append(finding("HUB408", f"--build-env {name} has no value"))
     for name, ref in first_use.items():

@@ -130,7 +130,7 @@ def test_github_annotations_escape_properties_and_messages(
     folder = make_executor({})
     odd = tmp_path / "odd,dir:100%"
     folder.rename(odd)
-    code, out = run("--format", "github", "--build-env", "A%B", str(odd))
+    code, out = run("--format", "github", "--build-env", "A%B=1", str(odd))
     assert code == 1
     assert "::error title=HUB405::" in out
     assert "odd%2Cdir%3A100%25" not in out  # no file property: the folder is in the message
@@ -163,6 +163,19 @@ def test_build_env_values_are_never_printed(make_executor: MakeExecutor) -> None
         )
         assert code == 1
         assert "UNUSED" in out
+        assert secret not in out
+
+
+def test_a_pasted_value_without_a_name_is_never_printed(make_executor: MakeExecutor) -> None:
+    # `--build-env $TOKEN` instead of `--build-env TOKEN=$TOKEN`: the item is the value itself
+    folder = make_executor({"requirements.txt": "torch==${TORCH_VERSION}\n"})
+    secret = "s3cr3t-Passw0rd"
+    for fmt in ("text", "json", "github"):
+        code, out = run(
+            "--format", fmt, "--build-env", "TORCH_VERSION", "--build-env", secret, str(folder)
+        )
+        assert code == 1
+        assert "--build-env item 2 is not a valid build-env name (not shown: given without" in out
         assert secret not in out
 
 
