@@ -99,3 +99,18 @@ def test_no_secret_in_usage_errors(cli: Cli, folder: Path, monkeypatch: pytest.M
     assert [r.code for r in runs[:3]] == [2, 2, 2]
     for run in runs:
         assert MARK not in run.out + run.err
+
+
+@pytest.mark.usefixtures("env")
+def test_no_secret_in_status(cli: Cli, folder: Path) -> None:
+    pushed = cli("push", str(folder), "--build-env", "SNTL_ENV", "--no-wait")
+    assert pushed.code == 0, pushed.err
+    runs = [
+        cli("--debug", "status", str(folder), "--replay", "--verbose"),
+        cli("--debug", "status", str(folder), "--format", "json", "--verbose"),
+        cli("--debug", "status", "--id", "0" * 24, "--format", "json"),  # the Hub's 404
+        cli("status", str(folder), "--token", f"{MARK}-wrong", "--format", "json"),  # 401
+    ]
+    assert [r.code for r in runs] == [0, 0, 3, 3]
+    for run in runs:
+        assert MARK not in run.out + run.err
