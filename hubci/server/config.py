@@ -21,9 +21,12 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("hubci", appauthor=False)) / "hub"
 
 
+#: ``hub serve`` without ``--user``: the token of the account ``local`` (mode 0600).
+LOCAL_TOKEN_FILE = "local-token"
 #: What a Hub keeps in its data folder; a folder holding anything else is not one.
 DATA_DIR_ENTRIES = frozenset(
     {"hub.db", "hub.db-wal", "hub.db-shm", "hub.db-journal", "hub.lock", "bundles", "work"}
+    | {LOCAL_TOKEN_FILE}
 )
 
 

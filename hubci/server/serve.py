@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from hubci.secret import Secret
 from hubci.server.config import (
+    LOCAL_TOKEN_FILE,
     HubConfig,
     check_accounts,
     default_data_dir,
@@ -33,6 +36,13 @@ class ServeOptions:
     faults: Sequence[str]
     build_seconds: float
     workers: int
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new file only its owner can read (the token of ``local``)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _configure_logging() -> None:
@@ -71,6 +81,10 @@ def run_serve(options: ServeOptions) -> None:
         stack.callback(sock.close)
         hub = Hub(config)
         stack.callback(hub.close)
+        token_file = folder / LOCAL_TOKEN_FILE
+        token_file.unlink(missing_ok=True)
+        if generated:
+            _write_private(token_file, users["local"].reveal() + "\n")
         if hub.recovered:
             log.warning(
                 "%d build(s) interrupted by the last stop were marked failed", hub.recovered
@@ -86,10 +100,11 @@ def run_serve(options: ServeOptions) -> None:
             if not is_loopback(options.host):
                 log.warning("listening on %s: anyone who can reach it can try tokens", url)
             if generated:
-                token = users["local"].reveal()
                 print(
-                    "hubci hub: no --user given; created user `local` for this run. Use it with:\n"
-                    f"  export JINA_HUBBLE_REGISTRY={url} JINA_AUTH_TOKEN={token}\n"
+                    "hubci hub: no --user given; created user `local` for this run, its token is "
+                    f"in {token_file} (readable by you only). Use it with:\n"
+                    f"  export JINA_HUBBLE_REGISTRY={url} "
+                    f"JINA_AUTH_TOKEN=$(cat {shlex.quote(str(token_file))})\n"
                     f"  then `hubci push FOLDER --hub {url}` or `jina hub push FOLDER`",
                     file=sys.stderr,
                     flush=True,

@@ -192,8 +192,12 @@ def test_without_users_a_local_account_is_made(tmp_path: Path) -> None:
     try:
         wait_for(lambda: "JINA_AUTH_TOKEN=" in hub.stderr(), what="the token hint")
         log = hub.stderr()
-        assert "created user `local`" in log
-        token = log.split("JINA_AUTH_TOKEN=", 1)[1].split()[0]
+        token_file = (tmp_path / "data" / "local-token").resolve()
+        assert f"created user `local` for this run, its token is in {token_file}" in log
+        assert f"JINA_AUTH_TOKEN=$(cat {token_file})" in log
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        token = token_file.read_text().strip()
+        assert token not in log
         whoami = requests.post(
             f"{hub.url}/v2/rpc/user.identity.whoami",
             headers={"Authorization": f"token {token}"},
@@ -202,6 +206,11 @@ def test_without_users_a_local_account_is_made(tmp_path: Path) -> None:
         assert whoami.json()["data"]["name"] == "local"
     finally:
         hub.stop()
+    again = start_hub_process(tmp_path / "data", users=USERS)  # with accounts: no token file
+    try:
+        assert not token_file.exists()
+    finally:
+        again.stop()
 
 
 def test_the_listening_socket_lets_asyncio_disable_nagle() -> None:
