@@ -67,7 +67,7 @@ def test_a_good_build_plays_out_like_docker(tmp_path: Path) -> None:
     ("files", "words"),
     [
         ({}, "failed to read dockerfile"),
-        ({"Dockerfile": ""}, "cannot be empty"),
+        ({"Dockerfile": ""}, "the Dockerfile (Dockerfile) cannot be empty"),
         ({"Dockerfile": "RUN x\nFROM a\n"}, "FROM must come first (line 1: RUN)"),
         ({"Dockerfile": "FROM a\nNOPE x\n"}, "dockerfile parse error on line 2"),
         (
@@ -75,6 +75,10 @@ def test_a_good_build_plays_out_like_docker(tmp_path: Path) -> None:
             "file not found in build context: nothing.txt",
         ),
         ({"Dockerfile": "FROM a\nCOPY *.whl /\n"}, "*.whl"),
+        (
+            {"Dockerfile": "FROM a\nCOPY ../outside.txt /\n"},
+            "forbidden path outside the build context: ../outside.txt",
+        ),
         (
             {
                 "Dockerfile": "FROM a\nRUN pip install -r requirements.txt\n",

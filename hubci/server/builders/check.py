@@ -110,7 +110,7 @@ class CheckBuilder:
         except DockerfileSyntaxError as exc:
             return _fail(log, f"dockerfile parse error on line {exc.line}: {exc.reason}")
         if not instructions:
-            return _fail(log, "the Dockerfile (Dockerfile) cannot be empty")
+            return _fail(log, f"the Dockerfile ({job.dockerfile}) cannot be empty")
         first = next((i for i in instructions if i.keyword != "ARG"), None)
         if first is None or first.keyword != "FROM":
             where = f" (line {first.line}: {first.keyword})" if first else ""
@@ -141,6 +141,12 @@ class CheckBuilder:
                     )
             if ins.keyword in ("COPY", "ADD"):
                 for source in _copy_sources(ins):
+                    if ".." in PurePosixPath(source).parts:
+                        return _fail(
+                            log,
+                            f"line {ins.line}: {ins.keyword} failed: forbidden path outside the "
+                            f"build context: {source}",
+                        )
                     if _missing_source(job.folder, source):
                         return _fail(
                             log,
