@@ -34,10 +34,21 @@ _EQ = rf"(?:==|!=)\s*{_RELEASE}(?:\.\*|{_PRE}(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?)"
 _CMP = rf"(?:>=|<=|>|<)\s*{_RELEASE}{_PRE}"
 _COMPAT = rf"~=\s*\d+(?:\.\d+)+{_PRE}"
 _SPEC = rf"(?:{_EQ}|{_CMP}|{_COMPAT})"
-SIMPLE_REQUIREMENT = re.compile(
-    rf"^{_NAME}(?:\s*\[\s*(?:{_NAME}(?:\s*,\s*{_NAME})*)?\s*\])?"
-    rf"\s*(?:{_SPEC}(?:\s*,\s*{_SPEC})*)?\s*$"
-)
+# Name and extras, then each comma-separated specifier on its own: one copy of the specifier
+# pattern compiles in half the time of a single regex that repeats it (start-up again).
+_NAME_EXTRAS = re.compile(rf"{_NAME}(?:\s*\[\s*(?:{_NAME}(?:\s*,\s*{_NAME})*)?\s*\])?\s*")
+_ONE_SPEC = re.compile(rf"\s*{_SPEC}\s*")
+
+
+def is_simple_requirement(line: str) -> bool:
+    """Whether ``line`` is ``name[extras] spec, spec`` of the common shapes (valid PEP 508)."""
+    head = _NAME_EXTRAS.match(line)
+    if head is None:
+        return False
+    rest = line[head.end() :]
+    return not rest.strip() or all(_ONE_SPEC.fullmatch(part) for part in rest.split(","))
+
+
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 #: Tokens with a recognisable prefix: GitHub (classic, OAuth, app, refresh, fine-grained), GitLab.
@@ -235,7 +246,7 @@ def _check_requirement(folder: Path, ln: _Line, relname: str) -> list[Finding]:
         if _is_path(spec):
             return out + _check_local(folder, spec, "the local package", ln, relname)
     candidate = _placeholders(spec)
-    if SIMPLE_REQUIREMENT.match(candidate):
+    if is_simple_requirement(candidate):
         return out
     from packaging.requirements import InvalidRequirement, Requirement
 
