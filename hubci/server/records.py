@@ -107,6 +107,19 @@ class TagProtected(Exception):
         self.tag = tag
 
 
+def executor_document(executor: ExecutorRow) -> dict[str, Any]:
+    """An executor as the Hub describes it (hub-protocol.md §6), without its commit."""
+    return {
+        "_id": executor.id,
+        "id": executor.id,
+        "name": executor.name,
+        "visibility": executor.visibility,
+        "owner": {"name": executor.owner},
+        "ownerUserId": executor.owner,
+        "identifiers": [executor.id, executor.name],
+    }
+
+
 def executor_row(row: sqlite3.Row) -> ExecutorRow:
     return ExecutorRow(*(row[k] for k in ExecutorRow.__dataclass_fields__))
 

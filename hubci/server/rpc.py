@@ -12,7 +12,7 @@ from typing import Any
 from hubci import rules
 from hubci.server import auth
 from hubci.server.pushreq import Rejection, bad
-from hubci.server.records import ExecutorRow, TaskRow
+from hubci.server.records import ExecutorRow, TaskRow, executor_document
 from hubci.server.store import Store
 
 TOPIC = "executor:buildAndCreateNewCommit"
@@ -130,12 +130,7 @@ class Reads:
             msg = f"Executor {ref[:80]!r} has no {what}"
             raise Rejection(404, 40403, msg, message="requested entity not found")
         return {
-            "_id": executor.id,
-            "id": executor.id,
-            "name": executor.name,
-            "visibility": executor.visibility,
-            "owner": {"name": executor.owner},
-            "identifiers": [executor.id, executor.name],
+            **executor_document(executor),
             "commit": {
                 "_id": build.id,
                 "id": build.id,

@@ -18,7 +18,7 @@ from hubci.secret import Secret
 from hubci.server.builders import Builder, BuildJob
 from hubci.server.config import HubConfig
 from hubci.server.faults import Faults
-from hubci.server.records import BuildRow, ExecutorRow, TaskRow, new_object_id, now_iso
+from hubci.server.records import BuildRow, TaskRow, executor_document, new_object_id, now_iso
 from hubci.server.store import Store
 from hubci.server.streams import Bell
 
@@ -36,23 +36,6 @@ class StepFailed(Exception):
         self.subject = subject
         self.message = message
         self.payload = payload
-
-
-def image_object(executor: ExecutorRow, build_id: str | None, tags: list[str]) -> dict[str, Any]:
-    """The executor document the client prints after a push (hub-protocol.md §6)."""
-    commit: dict[str, Any] = {"tags": tags}
-    if build_id is not None:
-        commit = {"_id": build_id, "id": build_id, "tags": tags}
-    return {
-        "_id": executor.id,
-        "id": executor.id,
-        "name": executor.name,
-        "visibility": executor.visibility,
-        "owner": {"name": executor.owner},
-        "ownerUserId": executor.owner,
-        "identifiers": [executor.id, executor.name],
-        "commit": commit,
-    }
 
 
 class Workers:
@@ -272,7 +255,10 @@ class Workers:
         )
         self._emit(tid, {"type": "done", "subject": "pushImage"})
         executor = self.store.executor_by_id(executor.id) or executor
-        payload = image_object(executor, build_id, all_tags)
+        payload = {
+            **executor_document(executor),
+            "commit": {"_id": build_id, "id": build_id, "tags": all_tags},
+        }
         complete = {
             "type": "complete",
             "subject": "createExecutor",
