@@ -16,6 +16,7 @@ Any other 4xx fails at once with the server's ``readableMessage``.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import uuid
 from collections.abc import Callable
@@ -132,9 +133,13 @@ class HubClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _retrying(self, attempt: Callable[[], Any]) -> Any:
+    def _retrying(self, attempt: Callable[[], Any], *, within: float | None = None) -> Any:
+        """Run ``attempt`` under the retry policy; ``within`` (seconds) tightens its time budget."""
+        policy = self.retry
+        if within is not None and within < policy.total_seconds:
+            policy = dataclasses.replace(policy, total_seconds=max(within, 0.0))
         try:
-            return call_with_retry(self.retry, attempt, log=self.log)
+            return call_with_retry(policy, attempt, log=self.log)
         except RetriesExhausted as exc:
             raise HubError(
                 f"{exc.last.reason}, still failing after {exc.attempts} attempt(s)",
@@ -203,9 +208,16 @@ class HubClient:
         return None
 
     def query_progress(
-        self, task_id: str, *, replay: bool, verbose: bool, read_timeout: float | None = None
+        self,
+        task_id: str,
+        *,
+        replay: bool,
+        verbose: bool,
+        read_timeout: float | None = None,
+        within: float | None = None,
     ) -> StreamResponse:
-        """Open executor.queryProgress for a task (fields: replay, verbose, id)."""
+        """Open executor.queryProgress for a task (fields: replay, verbose, id); retries stop
+        after ``within`` seconds (the caller's deadline) if given."""
         from requests_toolbelt.multipart.encoder import MultipartEncoder
 
         method = "executor.queryProgress"
@@ -232,7 +244,7 @@ class HubClient:
             self._check(resp, method)
             return StreamResponse(resp, method)
 
-        result: StreamResponse = self._retrying(attempt)
+        result: StreamResponse = self._retrying(attempt, within=within)
         return result
 
     def upload(

@@ -264,7 +264,11 @@ class Follower:
             why: str
             try:
                 with self.client.query_progress(
-                    task_id, replay=replay or attempt > 0, verbose=self.verbose, read_timeout=read
+                    task_id,
+                    replay=replay or attempt > 0,
+                    verbose=self.verbose,
+                    read_timeout=read,
+                    within=left,
                 ) as stream:
                     terminal = read_progress_stream(
                         self.stream_events(stream), self.state, self.emit

@@ -121,6 +121,9 @@ def run_status(
                 log=reporter.line,
             )
             with client:
+                # Fails fast (exit 3) on a wrong URL or token; following alone would keep
+                # reconnecting until --timeout, as it should once a build is known to exist.
+                client.whoami()
                 task_id = plan.task_id
                 task: dict[str, Any] | None = None
                 if task_id is None:

@@ -239,3 +239,14 @@ def test_a_protected_tag_is_refused_with_what_to_do(
     assert last.startswith("hubci: error: the Hub refused executor.push: tag `v1` is protected")
     assert "fix what the Hub names (e.g. use another tag)" in last
     assert "attempt" not in again.err  # a refusal is not retried
+
+
+def test_status_against_an_unreachable_hub_is_exit_3_not_a_long_wait(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("hubci.hub.retry.default_sleep", waits.append)
+    run = cli("status", "--id", "t1", "--hub-url", "http://127.0.0.1:9", "--token", TOKEN)
+    assert run.code == 3, run.err
+    assert "connection refused from user.identity.whoami, still failing after 5" in run.err
+    assert len(waits) == 4

@@ -102,3 +102,29 @@ def test_parse_retry_after() -> None:
     value = parse_retry_after(later)
     assert value is not None
     assert 100 < value <= 120
+
+
+def test_following_retries_stay_within_the_callers_deadline() -> None:
+    """queryProgress retries stop before a wait would pass the follow deadline (--timeout)."""
+    import socket
+
+    from hubci.errors import HubError
+    from hubci.hub.client import HubClient
+    from hubci.secret import Secret
+
+    with socket.socket() as sock:  # a loopback port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    waits: list[float] = []
+    logs: list[str] = []
+    client = HubClient(
+        f"http://127.0.0.1:{port}", Secret("t0ken-x"), retry=_policy(waits), log=logs.append
+    )
+    with client:
+        with pytest.raises(HubError, match=r"connection refused from executor\.queryProgress"):
+            client.query_progress("t1", replay=True, verbose=False, within=3.5)
+        assert waits == [1.0, 2.0]  # the next wait (4 s) would pass the 3.5 s left
+        waits.clear()
+        with pytest.raises(HubError, match=r"after 5 attempt"):
+            client.query_progress("t1", replay=True, verbose=False)
+        assert waits == [1.0, 2.0, 4.0, 8.0]  # no deadline: the policy's own bounds
