@@ -284,11 +284,11 @@ class Hub:
             return self.store.executor_by_name(user, push.ident), None
         executor = self.reads.resolve(push.ident, user)
         if executor is None or (executor.owner != user and executor.visibility == "private"):
-            msg = f"Executor {push.ident!r} not found; push it first (without --force-update)"
+            msg = f"Executor {push.ident[:80]!r} not found; push it first (without --force-update)"
             raise Rejection(404, 40403, msg)
         if executor.owner != user:
             msg = (
-                f"Executor {push.ident!r} belongs to {executor.owner}; you can push only into "
+                f"Executor {push.ident[:80]!r} belongs to {executor.owner}; you can push only into "
                 "your own namespace"
             )
             raise Rejection(403, 40301, msg)
@@ -296,7 +296,7 @@ class Hub:
         if executor.secret_hash is None:
             return executor, auth.hash_token(secret)
         if not auth.token_matches(secret, executor.secret_hash):
-            msg = f"The secret does not match executor {push.ident!r}"
+            msg = f"The secret does not match executor {push.ident[:80]!r}"
             raise Rejection(403, 40102, msg, message="authentication failed")
         return executor, None
 

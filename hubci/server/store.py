@@ -262,7 +262,7 @@ class Store:
         order = "DESC" if newest_first else "ASC"
         rows = self._all(
             f"SELECT * FROM tasks WHERE owner = ? AND executor_id IN ({marks}) "
-            f"ORDER BY started {order} LIMIT ? OFFSET ?",
+            f"ORDER BY started {order}, rowid {order} LIMIT ? OFFSET ?",
             (owner, *executor_ids, limit, skip),
         )
         return [task_row(r) for r in rows]
