@@ -132,7 +132,9 @@ def run_status(
                     found = tasks[0].get("_id") if tasks else None
                     if not isinstance(found, str):
                         msg = f"no build task found for {plan.name}"
-                        raise HubError(msg, "push it first, or pass --id TASK")
+                        raise HubError(
+                            msg, "push it first, or use the token of the user who pushed it"
+                        )
                     task_id, task = found, tasks[0]
                 reporter.line(f"following task {task_id}")
                 follower = Follower(

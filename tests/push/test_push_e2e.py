@@ -250,3 +250,28 @@ def test_status_against_an_unreachable_hub_is_exit_3_not_a_long_wait(
     assert run.code == 3, run.err
     assert "connection refused from user.identity.whoami, still failing after 5" in run.err
     assert len(waits) == 4
+
+
+def test_a_private_executor_is_hidden_from_another_user(
+    cli: Cli, executor: Path, tmp_path: Path
+) -> None:
+    from hubci.server.embedded import embedded_hub
+
+    users = {USER: TOKEN, "bob": "bob-token-9876543210"}
+    with embedded_hub(data_dir=tmp_path / "hub", users=users, build_seconds=0.01) as hub:
+        pushed = cli("push", str(executor), *_hub_args(hub), "--private", "--format", "json")
+        assert pushed.code == 0, pushed.err
+        result = json.loads(pushed.out)
+        assert result["executor"]["visibility"] == "private"
+        bob = ["--hub-url", hub.url, "--token", users["bob"]]
+        by_path = cli("status", str(executor), *bob)
+        by_id = cli("status", "--id", result["task_id"], *bob, "--format", "json")
+        owner = cli("status", "--id", result["task_id"], *_hub_args(hub))
+    assert by_path.code == 3
+    assert "no build task found for HelloExecutor" in by_path.err
+    assert "use the token of the user who pushed it" in by_path.err
+    assert by_id.code == 3
+    assert json.loads(by_id.out)["error"].startswith(
+        "the Hub found nothing for executor.queryProgress"
+    )
+    assert owner.code == 0, owner.err
