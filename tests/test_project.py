@@ -67,3 +67,8 @@ def test_readme_tables_match_action_yml() -> None:
     text = (REPO / "README.md").read_text()
     assert _table_names(text, "### Inputs") == list(meta["inputs"])
     assert _table_names(text, "### Outputs") == list(meta["outputs"])
+
+
+def test_readme_release_workflow_is_the_example_file() -> None:
+    example = (REPO / "examples" / "workflows" / "release.yml").read_text()
+    assert f"```yaml\n{example}```" in (REPO / "README.md").read_text()
