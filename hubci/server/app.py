@@ -89,10 +89,15 @@ class Hub:
             Route("/v2/executor/download/{build_id}", self.download, methods=["GET"]),
         ]
         app = Starlette(routes=routes)
+        app.add_exception_handler(404, self._not_found)
         app.add_exception_handler(405, self._not_allowed)
         return CollapseSlashes(app)
 
     # -- plumbing ------------------------------------------------------------------------
+
+    async def _not_found(self, request: Request, _exc: Exception) -> Response:
+        path = request.url.path[:80]
+        return error(404, 40401, f"No endpoint {path} on this Hub; the API is under /v2/rpc/")
 
     async def _not_allowed(self, request: Request, _exc: Exception) -> Response:
         return error(405, 40501, f"{request.method} is not allowed here; use POST")

@@ -19,6 +19,7 @@ _STATUS_MESSAGES = {
     40103: "AuthenticationRequiredError",
     40301: "operation not allowed",
     40402: "RPC method not found",
+    40401: "internal resource not found",
     40403: "requested entity not found",
     40501: "method not allowed",
     41301: "file too large",

@@ -59,6 +59,12 @@ def test_jwks_unknown_method_and_wrong_verb(hub: HubHandle) -> None:
     assert unknown.json()["status"] == 40402
     wrong = requests.get(f"{hub.url}/v2/rpc/user.identity.whoami", timeout=10)
     assert wrong.status_code == 405
+    for path in ("/elsewhere", "/v2/rpc/"):
+        nowhere = requests.post(f"{hub.url}{path}", timeout=10)
+        assert nowhere.status_code == 404
+        assert nowhere.json()["readableMessage"] == (
+            f"No endpoint {path} on this Hub; the API is under /v2/rpc/"
+        )
     assert wrong.json()["status"] == 40501
 
 
