@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import stat
 import subprocess
 import sys
@@ -45,6 +47,19 @@ def test_serve_prints_one_line_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     assert ALICE_TOKEN not in log
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "hub.db").stat().st_mode) == 0o600
+
+
+def test_sigint_stops_it_cleanly_too(tmp_path: Path) -> None:
+    hub = start_hub_process(tmp_path / "data", users=USERS)
+    try:
+        os.kill(hub.pid, signal.SIGINT)
+        assert hub.proc.wait(20) == 0
+    finally:
+        hub.kill()
+    log = hub.stderr()
+    assert "signal SIGINT" in log
+    assert "Traceback" not in log
+    assert hub.stdout_lines == [f"hubci hub listening on {hub.url}\n"]
 
 
 def test_state_survives_a_restart_and_interrupted_builds_fail_clearly(tmp_path: Path) -> None:
