@@ -95,6 +95,9 @@ class HubClient:
     log: Callable[[str], None] = print
     ci: str = "(unset)"
     session_id: str = field(default_factory=lambda: str(uuid.uuid1()))
+    #: False while no upload of this session can have started a build: none was fully sent, or
+    #: the Hub refused each one. Tells an interrupted upload whether anything was pushed.
+    upload_may_have_built: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -286,8 +289,13 @@ class HubClient:
                     ) from exc
                 raise Retryable(f"{describe(exc)} from {method}") from exc
             finally:
+                self.upload_may_have_built = body.complete
                 body.close()
-            self._check(resp, method)
+            try:
+                self._check(resp, method)
+            except BaseException:
+                self.upload_may_have_built = False  # the Hub refused it: no build
+                raise
             return Upload(stream=StreamResponse(resp, method))
 
         result: Upload = self._retrying(attempt)

@@ -203,9 +203,14 @@ class Pusher:
                 self.form(), progress=reporter.upload_progress, on_attempt=on_attempt
             )
         except KeyboardInterrupt:
-            msg = "interrupted during the upload"
+            if not client.upload_may_have_built:
+                msg = "interrupted during the upload, before the Hub accepted it: no build started"
+                raise Interrupted(msg, "push again") from None
+            msg = "interrupted right after the upload"
             raise Interrupted(
-                msg, f"check with `hubci status {plan.folder}` whether a build started"
+                msg,
+                f"check with `hubci status {plan.folder}` whether a build started "
+                f"(its task's traceId is the session id {client.session_id})",
             ) from None
         follower = Follower(
             client, plan.verbose, reporter.build_event, self.deadline, reporter.line, self.sleep

@@ -48,7 +48,7 @@ def test_ctrl_c_during_the_upload_exits_130_and_says_how_to_check(
     assert out == ""
     last = err.strip().splitlines()[-1]
     assert last == (
-        f"hubci: error: interrupted during the upload (check with `hubci status {executor}` "
-        "whether a build started)"
+        "hubci: error: interrupted during the upload, before the Hub accepted it: no build "
+        "started (push again)"
     )
     assert "Traceback" not in err
