@@ -40,6 +40,19 @@ class ConfigResult:
         self.name: str | None = None
 
 
+def _missing_module_hint(entry: str, rel: str, *, is_dir: bool) -> str | None:
+    """A hint for the two usual slips: a package folder, a dotted module name (jinahub.x.y)."""
+    if is_dir:
+        return f"list the package's file: `{rel}/__init__.py`"
+    parts = entry.split(".")
+    if len(parts) > 1 and parts[-1] != "py" and all(p.isidentifier() for p in parts):
+        return (
+            "py_modules lists files, not module names: write the file's path relative to the "
+            f"executor folder, e.g. `{'/'.join(parts)}.py`"
+        )
+    return None  # the code's default hint
+
+
 def _class_findings(cls: ExecutorClass) -> list[Finding]:
     out: list[Finding] = []
     if not cls.derives_executor and not cls.base_unknown:
@@ -196,14 +209,16 @@ def _modules(
                 )
             )
         elif not (folder / rel).is_file():
-            what = "is a folder, not a file" if (folder / rel).is_dir() else "does not exist"
+            is_dir = (folder / rel).is_dir()
             f.append(
                 finding(
                     "HUB110",
-                    f"py_modules entry {entry!r} {what}",
+                    f"py_modules entry {entry!r} "
+                    + ("is a folder, not a file" if is_dir else "does not exist"),
                     file=CONFIG_FILE,
                     line=loc.line,
                     col=loc.col,
+                    hint=_missing_module_hint(entry, rel, is_dir=is_dir),
                 )
             )
         elif bundled is not None and rel not in bundled:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from hubci.validate import validate_folder
+from hubci.validate.codes import CODES
 from hubci.validate.config import Located, load_config, resolve_name
+from tests.validate.support import MakeExecutor
 
 
 def _write(folder: Path, files: dict[str, str]) -> Path:
@@ -130,3 +133,25 @@ def test_resolve_name_sources(
     expected: tuple[str | None, str],
 ) -> None:
     assert resolve_name(_write(tmp_path, files), explicit) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "hint"),
+    [
+        (
+            "jinahub.exec1.exec",
+            "py_modules lists files, not module names: write the file's path relative to the "
+            "executor folder, e.g. `jinahub/exec1/exec.py`",
+        ),
+        ("pkg", "list the package's file: `pkg/__init__.py`"),
+        ("missing.py", CODES["HUB110"].hint),
+    ],
+)
+def test_missing_py_module_hint_names_the_usual_slip(
+    make_executor: MakeExecutor, entry: str, hint: str
+) -> None:
+    folder = make_executor(
+        {"config.yml": f"jtype: MyExecutor\npy_modules: {entry}\n", "pkg/__init__.py": ""}
+    )
+    [found] = [f for f in validate_folder(folder).findings if f.code == "HUB110"]
+    assert found.hint == hint
