@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from hubci.server.embedded import embedded_hub
@@ -120,21 +121,44 @@ def test_sigterm_during_a_build_ends_it_failed(tmp_path: Path) -> None:
         again.stop()
 
 
-def test_faults_can_be_armed_from_the_command_line(tmp_path: Path) -> None:
+def test_every_fault_can_be_armed_from_the_command_line(tmp_path: Path) -> None:
+    specs = [
+        "whoami-status:503:1",
+        "upload-status:429:1",
+        "upload-reset:1",
+        "stream-cut:2",
+        "slow-build:0.01",
+        "fail-build:linux/arm64",
+    ]
     hub = start_hub_process(
-        tmp_path / "data",
-        users=USERS,
-        args=["--fault", "whoami-status:503:1", "--fault", "fail-build:linux/amd64"],
+        tmp_path / "data", users=USERS, args=[arg for spec in specs for arg in ("--fault", spec)]
     )
     try:
-        first = requests.post(f"{hub.url}/v2/rpc/user.identity.whoami", timeout=10)
-        assert first.status_code == 503
-        end = terminal(push(hub.url, executor_zip(), id="Greeter"))
-        assert end["type"] == "error"
+        assert (
+            requests.post(f"{hub.url}/v2/rpc/user.identity.whoami", timeout=10).status_code == 503
+        )
+        limited = push_raw(hub.url, executor_zip(), id="Greeter")
+        assert limited.status_code == 429
+        assert limited.headers["Retry-After"] == "1"
+        limited.close()
+        with pytest.raises(requests.ConnectionError):
+            push_raw(hub.url, executor_zip() + b"\0" * (4 * 1024 * 1024), id="Greeter").content  # noqa: B018
+        cut = lines_of(push_raw(hub.url, executor_zip(), id="Greeter", platform="linux/arm64"))
+        assert [line["type"] for line in cut] == ["init", "start"]  # no terminal line
+        wait_for(lambda: tasks(hub.url, "Greeter")[0]["status"] == "failed", what="the build")
+        assert "returned a non-zero code: 1" in tasks(hub.url, "Greeter")[0]["error"]["message"]
     finally:
         hub.stop()
-    assert "fault fired: whoami-status:503" in hub.stderr()
-    assert "fault fired: fail-build:linux/amd64" in hub.stderr()
+    log = hub.stderr()
+    for fired in (
+        "fault fired: whoami-status:503",
+        "fault fired: upload-status:429",
+        "fault fired: upload-reset",
+        "fault fired: stream-cut:2 (push stream)",
+        "fault fired: slow-build:0.01",
+        "fault fired: fail-build:linux/arm64",
+    ):
+        assert fired in log
 
 
 def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
