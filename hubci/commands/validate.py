@@ -116,31 +116,17 @@ def validate(
     """Check executor folders offline for everything the Hub would reject.
 
     Each PATH is an executor folder or a file inside one (as pre-commit passes them): a file
-    belongs to its nearest folder holding config.yml. Exit 0 when no errors were found, 1
+    belongs to its nearest folder holding config.yml. A folder that is no executor itself
+    stands for the executor folders below it (a monorepo root). Exit 0 when no errors were found, 1
     otherwise (also for warnings with --strict), 2 for usage errors.
     """
-    from hubci.validate import executor_folders, executors_below, validate_folder
-    from hubci.validate.executor import discover_executor_classes
+    from hubci.validate import folders_to_validate, validate_folder
     from hubci.validate.report import all_ok, render
 
     if fmt is None:
         # hubci.ghactions.is_github_actions, without importing that module (uuid, platform)
         fmt = "github" if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" else "text"
-    explicit = {os.path.normpath(p.absolute()) for p in paths if p.is_dir()}
-    chosen: dict[str, Path] = {}
-    for folder in executor_folders(paths):
-        if (folder / "config.yml").is_file() or discover_executor_classes(folder):
-            found = [folder]
-        elif os.path.normpath(folder.absolute()) in explicit:
-            # a named folder that is no executor: a monorepo root validates the executors
-            # below it; with none there, the folder itself (HUB100 says what is missing)
-            found = executors_below(folder) or [folder]
-        else:
-            # a file outside any executor folder (a repo-level requirements.txt, tests/conftest.py)
-            found = []
-        for each in found:
-            chosen.setdefault(os.path.normpath(each.absolute()), each)
-    folders = list(chosen.values())
+    folders = folders_to_validate(paths)
     if not folders:
         if fmt == "json":  # still exactly one JSON document
             click.echo(render([], "json"), nl=False)

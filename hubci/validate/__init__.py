@@ -18,6 +18,7 @@ from hubci.validate.buildenv import check_build_env
 from hubci.validate.config import CONFIG_FILE
 from hubci.validate.config_checks import check_config_and_python
 from hubci.validate.dockerfile_checks import check_dockerfile
+from hubci.validate.executor import discover_executor_classes
 from hubci.validate.findings import ExecutorReport, Finding, Severity
 from hubci.validate.requirements import check_requirements
 
@@ -27,6 +28,7 @@ __all__ = [
     "Severity",
     "executor_folders",
     "executors_below",
+    "folders_to_validate",
     "validate_folder",
 ]
 
@@ -124,3 +126,26 @@ def executor_folders(paths: Iterable[Path]) -> list[Path]:
         folder, _ = executor_folder_of(path)
         out.setdefault(_absolute(folder), folder)
     return list(out.values())
+
+
+def folders_to_validate(paths: Iterable[Path]) -> list[Path]:
+    """The executor folders ``hubci validate PATH...`` checks, each once, in the order named.
+
+    A file belongs to its executor folder (:func:`executor_folder_of`) and is skipped when that
+    is no executor (a repository's own ``requirements-dev.txt``): the pre-commit hook passes
+    every staged file. A folder named explicitly that is no executor but holds executors below
+    it (a monorepo root) stands for those; with none below, it is validated itself (HUB100).
+    """
+    paths = list(paths)
+    explicit = {os.path.normpath(p.absolute()) for p in paths if p.is_dir()}
+    chosen: dict[str, Path] = {}
+    for folder in executor_folders(paths):
+        if (folder / CONFIG_FILE).is_file() or discover_executor_classes(folder):
+            found = [folder]
+        elif os.path.normpath(folder.absolute()) in explicit:
+            found = executors_below(folder) or [folder]
+        else:
+            found = []
+        for each in found:
+            chosen.setdefault(os.path.normpath(each.absolute()), each)
+    return list(chosen.values())
