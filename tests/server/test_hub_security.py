@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from hubci.server.embedded import HubHandle
 from testing.hub import ALICE_TOKEN, BOB_TOKEN, USERS, start_hub_process
 
 from .helpers import executor_files, executor_zip, lines_of, push, rpc, tasks, terminal
+
+
+def _wait_for_workers_to_clean_up(work: Path, deadline_s: float = 30.0) -> None:
+    """The terminal line comes before a worker removes its work folder: wait for that."""
+    deadline = time.monotonic() + deadline_s
+    while work.exists() and any(work.iterdir()):
+        assert time.monotonic() < deadline, f"work folders left behind: {list(work.iterdir())}"
+        time.sleep(0.02)
 
 
 def test_tokens_and_build_env_values_never_reach_logs_or_disk(
@@ -36,6 +45,7 @@ def test_tokens_and_build_env_values_never_reach_logs_or_disk(
     assert terminal(lines)["type"] == "complete"
     update = push(hub.url, executor_zip(), endpoint="executor.update", id="Greeter", secret=secret)
     assert terminal(update)["type"] == "complete"
+    _wait_for_workers_to_clean_up(hub.data_dir / "work")
     for text in (ALICE_TOKEN, BOB_TOKEN, "wrong-token-5e6f", value, secret):
         assert text not in caplog.text
         for path in hub.data_dir.rglob("*"):
