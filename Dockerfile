@@ -12,8 +12,11 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
     && rm -rf /var/lib/apt/lists/*
 
+# Locked runtime dependencies first (a layer that changes only with the lock), then hubci itself.
+COPY requirements/action.txt /opt/hubci/requirements/action.txt
+RUN pip install --no-cache-dir -r /opt/hubci/requirements/action.txt
 COPY pyproject.toml README.md LICENSE /opt/hubci/
 COPY hubci /opt/hubci/hubci
-RUN pip install --no-cache-dir /opt/hubci
+RUN pip install --no-cache-dir --no-deps /opt/hubci
 
 ENTRYPOINT ["hubci", "action"]

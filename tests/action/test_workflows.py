@@ -72,3 +72,34 @@ def test_third_party_actions_are_pinned(workflow: Path) -> None:
                 continue
             ref = uses.rsplit("@", 1)[1]
             assert len(ref) == 40, f"{workflow.name}: {uses} is not pinned by SHA"
+
+
+def test_action_lock_pins_every_runtime_dependency() -> None:
+    """The image installs requirements/action.txt (pip-compile of pyproject.toml), then hubci
+    with --no-deps: every runtime dependency must be pinned there."""
+    import re
+
+    from packaging.requirements import Requirement
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    lock = (REPO / "requirements" / "action.txt").read_text()
+    pinned = {
+        norm(m.group(1)): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)", lock, re.M)
+    }
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        if req.marker is not None and not req.marker.evaluate({"python_version": "3.12"}):
+            continue
+        assert norm(req.name) in pinned, f"{req.name} is not in requirements/action.txt"
+        assert req.specifier.contains(pinned[norm(req.name)]), (req, pinned[norm(req.name)])
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -r /opt/hubci/requirements/action.txt" in dockerfile
+    assert "pip install --no-cache-dir --no-deps /opt/hubci" in dockerfile
