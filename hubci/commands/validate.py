@@ -91,8 +91,7 @@ def parse_build_env(items: tuple[str, ...]) -> dict[str, str | None] | None:
     type=str,
     default=str(rules.DEFAULT_MAX_BUNDLE_BYTES),
     callback=_size_option,
-    show_default="1GiB",
-    help="Largest bundle allowed.",
+    help="Largest bundle allowed, e.g. 500MiB or 2GB  [default: 1GiB].",
 )
 @click.option(
     "--max-files",
