@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from hubci.errors import BuildFailed, UsageError, ValidationError
@@ -77,6 +77,7 @@ def validate(
     """Run the checks push runs (every build env required); ValidationError (exit 2) on errors."""
     from hubci.validate import validate_folder
     from hubci.validate.findings import Severity
+    from hubci.validate.report import text_line
 
     report = validate_folder(
         folder,
@@ -89,11 +90,8 @@ def validate(
         if finding.severity == Severity.INFO:
             continue
         errors += finding.severity == Severity.ERROR
-        where = f"{folder.name}/{finding.file}" if finding.file else folder.name
-        if finding.line:
-            where += f":{finding.line}"
-        hint = f" ({finding.hint})" if finding.hint else ""
-        line(f"{where}: {finding.severity.value}: {finding.code} {finding.message}{hint}")
+        # The same line as `hubci validate` prints (PATH:LINE:COL: CODE severity: message).
+        line(text_line(replace(report, path=folder.name), finding))
     if errors:
         msg = f"{errors} validation error(s) in {folder}; nothing was built"
         raise ValidationError(msg, "fix them (listed above), then build again")

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ def validate_plan(plan: PushPlan, reporter: PushReporter) -> None:
     """Offline checks, as ``hubci validate`` runs them, with every build env required."""
     from hubci.validate import validate_folder
     from hubci.validate.findings import Severity
+    from hubci.validate.report import text_line
 
     report = validate_folder(
         plan.folder,
@@ -51,11 +53,8 @@ def validate_plan(plan: PushPlan, reporter: PushReporter) -> None:
         if f.severity == Severity.INFO:
             continue
         errors += f.severity == Severity.ERROR
-        where = f"{plan.folder.name}/{f.file}" if f.file else plan.folder.name
-        if f.line:
-            where += f":{f.line}"
-        hint = f" ({f.hint})" if f.hint else ""
-        reporter.line(f"{where}: {f.severity.value}: {f.code} {f.message}{hint}")
+        # The same line as `hubci validate` prints (PATH:LINE:COL: CODE severity: message).
+        reporter.line(text_line(replace(report, path=plan.folder.name), f))
     if errors:
         msg = f"{errors} validation error(s) in {plan.folder}; nothing was sent"
         raise ValidationError(msg, "fix them (listed above), then push again")
