@@ -96,5 +96,11 @@ def check_build_env(
             )
     for name in build_env:
         if rules.BUILD_ENV_NAME.match(name) and name not in first_use:
-            out.append(finding("HUB406", f"--build-env {name} is not used in {relname}"))
+            out.append(
+                finding(
+                    "HUB406",
+                    f"--build-env {name} is not used in {relname}",
+                    hint=f"remove --build-env {name}, or reference it as ${{{name}}} in {relname}",
+                )
+            )
     return out
