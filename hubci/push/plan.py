@@ -301,6 +301,12 @@ def resolve_plan(
     except ValueError as exc:
         raise UsageError(f"--platform: {exc}") from None
     hub = resolve_hub(options.hub, options.hub_url, env)
+    if hub.local and not options.wait and not options.dry_run:
+        msg = (
+            "--no-wait cannot be used with --hub local: the embedded Hub stops when hubci "
+            "push exits, and the build with it"
+        )
+        raise UsageError(msg, "drop --no-wait, or run `hubci hub serve` and push to its URL")
     token, token_source = resolve_token(options.token, env, hub)
     name, name_source = _name(folder, options)
     local_dir = (data_dir or default_local_data_dir()) if hub.local else None

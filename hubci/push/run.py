@@ -177,15 +177,22 @@ class Pusher:
     def timeout(self) -> PushResult:
         self.lookup_task()
         follow = f"hubci status --id {self.task_id}" if self.task_id else "hubci status PATH"
+        error = (
+            f"no result within --timeout {self.plan.timeout:g}s; the build may still "
+            f"finish: follow it with `{follow}`"
+        )
+        if self.plan.hub.local:  # the embedded Hub stops with this command, and the build too
+            error = (
+                f"no result within --timeout {self.plan.timeout:g}s; the embedded local Hub "
+                "stops with hubci push, so the build cannot finish: push again with a longer "
+                "--timeout (or 0)"
+            )
         return PushResult(
             status="timeout",
             task_id=self.task_id,
             bundle=self.bundle,
             duration_s=time.monotonic() - self.start,
-            error=(
-                f"no result within --timeout {self.plan.timeout:g}s; the build may still "
-                f"finish: follow it with `{follow}`"
-            ),
+            error=error,
             session_id=self.client.session_id,
         )
 

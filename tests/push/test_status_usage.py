@@ -1,4 +1,5 @@
-"""``hubci status`` without a Hub token: a usage error (exit 2) naming the Hub, as for push."""
+"""Errors of push and status that must say the right thing: a missing token, and --no-wait or a
+timeout with the embedded Hub (which stops when the command exits)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,33 @@ def test_status_without_a_token_is_a_usage_error_naming_the_hub(cli: Cli, execut
     result = json.loads(as_json.out)
     assert result["status"] == "failed"
     assert result["error"].startswith(f"no Hub token for {hub}")
+
+
+def test_no_wait_with_the_embedded_hub_is_refused_before_anything_starts(
+    cli: Cli, executor: Path
+) -> None:
+    # The embedded Hub stops when the command exits: a build left behind would always fail.
+    run = cli("push", str(executor), "--hub", "local", "--no-wait")
+    assert run.code == 2, run.err
+    assert run.out == ""
+    assert run.err.strip().splitlines() == [
+        "hubci: error: --no-wait cannot be used with --hub local: the embedded Hub stops when "
+        "hubci push exits, and the build with it (drop --no-wait, or run `hubci hub serve` and "
+        "push to its URL)"
+    ]
+    dry = cli("push", str(executor), "--hub", "local", "--no-wait", "--dry-run")
+    assert dry.code == 0, dry.err  # nothing is sent, so nothing is left behind
+
+
+def test_a_timeout_on_the_embedded_hub_does_not_promise_the_build_goes_on(
+    cli: Cli, executor: Path
+) -> None:
+    # --hub local builds take 1 s per platform, well past this timeout.
+    run = cli("push", str(executor), "--hub", "local", "--timeout", "0.2", "--format", "json")
+    assert run.code == 4, run.err
+    result = json.loads(run.out)
+    assert result["status"] == "timeout"
+    assert result["error"] == (
+        "no result within --timeout 0.2s; the embedded local Hub stops with hubci push, so the "
+        "build cannot finish: push again with a longer --timeout (or 0)"
+    )
