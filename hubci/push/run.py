@@ -226,6 +226,9 @@ class Pusher:
         except FollowTimeout:
             return self.timeout()
         except KeyboardInterrupt:
+            if plan.hub.local:  # the embedded Hub stops with this command, and the build too
+                msg = "interrupted; the embedded local Hub stops with hubci push, and the build too"
+                raise Interrupted(msg, "push again") from None
             self.lookup_task()
             follow = (
                 f"hubci status --id {self.task_id}"

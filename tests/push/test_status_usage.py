@@ -4,9 +4,10 @@ timeout with the embedded Hub (which stops when the command exits)."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
-from tests.push.conftest import Cli
+from tests.push.conftest import Cli, read_stderr_until, spawn_hubci, stop
 
 
 def test_status_without_a_token_is_a_usage_error_naming_the_hub(cli: Cli, executor: Path) -> None:
@@ -52,4 +53,20 @@ def test_a_timeout_on_the_embedded_hub_does_not_promise_the_build_goes_on(
     assert result["error"] == (
         "no result within --timeout 0.2s; the embedded local Hub stops with hubci push, so the "
         "build cannot finish: push again with a longer --timeout (or 0)"
+    )
+
+
+def test_ctrl_c_on_the_embedded_hub_does_not_promise_the_build_goes_on(executor: Path) -> None:
+    proc = spawn_hubci("push", str(executor), "--hub", "local")
+    try:
+        seen = read_stderr_until(proc, "build: extractZip")  # builds take 1 s per platform
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    assert proc.returncode == 130, "".join(seen) + err
+    assert out == ""
+    assert err.strip().splitlines()[-1] == (
+        "hubci: error: interrupted; the embedded local Hub stops with hubci push, and the build "
+        "too (push again)"
     )
