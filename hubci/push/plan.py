@@ -214,7 +214,12 @@ def _dockerfile(folder: Path, value: str | None, cwd: Path) -> str | None:
         msg = f"--dockerfile {value!r} is outside {folder}"
         raise UsageError(msg, "the Dockerfile must be inside the executor folder")
     msg = f"--dockerfile {value!r} does not exist"
-    raise UsageError(msg, f"give a path relative to {folder} (e.g. Dockerfile.gpu)")
+    present = sorted(p.name for p in folder.glob("*Dockerfile*") if p.is_file())
+    if present:
+        hint = f"give a path relative to {folder}; it holds {', '.join(present)}"
+    else:
+        hint = f"give a path relative to {folder}, or drop --dockerfile: the Hub generates one"
+    raise UsageError(msg, hint)
 
 
 def _tags(values: tuple[str, ...], flag: str) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
-"""Errors of push and status that must say the right thing: a missing token, and --no-wait or a
-timeout with the embedded Hub (which stops when the command exits)."""
+"""Messages of push and status that must say the right thing: a missing token, --no-wait, a
+timeout or Ctrl-C with the embedded Hub (which stops when the command exits), a missing
+--dockerfile."""
 
 from __future__ import annotations
 
@@ -69,4 +70,20 @@ def test_ctrl_c_on_the_embedded_hub_does_not_promise_the_build_goes_on(executor:
     assert err.strip().splitlines()[-1] == (
         "hubci: error: interrupted; the embedded local Hub stops with hubci push, and the build "
         "too (push again)"
+    )
+
+
+def test_a_missing_dockerfile_names_the_ones_the_folder_holds(cli: Cli, executor: Path) -> None:
+    run = cli("push", str(executor), "-f", "Dockerfile.gpu", "--dry-run")
+    assert run.code == 2
+    assert run.err.strip().splitlines() == [
+        "hubci: error: --dockerfile 'Dockerfile.gpu' does not exist (give a path relative to "
+        f"{executor.resolve()}, or drop --dockerfile: the Hub generates one)"
+    ]
+    (executor / "Dockerfile").write_text("FROM jinaai/jina:3-py38-perf\n")
+    (executor / "Dockerfile.cpu").write_text("FROM jinaai/jina:3-py38-perf\n")
+    run = cli("push", str(executor), "-f", "Dockerfile.gpu", "--dry-run")
+    assert run.code == 2
+    assert run.err.strip().endswith(
+        f"(give a path relative to {executor.resolve()}; it holds Dockerfile, Dockerfile.cpu)"
     )
