@@ -7,6 +7,7 @@ entered, answers requests until it exits, then stops its builds and closes its s
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -65,6 +66,18 @@ def resolve_users(users: Mapping[str, str] | None) -> dict[str, Secret]:
     return check_accounts(parse_user(f"{name}={token}") for name, token in users.items())
 
 
+class _PeerGoneFilter(logging.Filter):
+    """Drops asyncio's "socket.send() raised exception." warning: in the embedded Hub it only
+    means a client went away mid-answer (e.g. a push that stopped following), which the Hub
+    already handles; without a handler it would land on the CLI user's stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("socket.send() raised exception")
+
+
+_PEER_GONE = _PeerGoneFilter()
+
+
 @contextmanager
 def embedded_hub(
     *,
@@ -95,6 +108,9 @@ def embedded_hub(
         max_upload_bytes=max_upload_bytes or rules.HUB_MAX_UPLOAD_BYTES,
     )
     with ExitStack() as stack:
+        asyncio_log = logging.getLogger("asyncio")
+        asyncio_log.addFilter(_PEER_GONE)
+        stack.callback(asyncio_log.removeFilter, _PEER_GONE)
         stack.enter_context(data_dir_lock(folder))
         sock = listen(host, port)
         stack.callback(sock.close)
