@@ -52,6 +52,7 @@ class BuildReporter:
     def __init__(self, fmt: Format, *, multi: bool) -> None:
         self.fmt = fmt
         self.multi = multi
+        self.reported = False
 
     @property
     def _err(self) -> bool:
@@ -68,7 +69,14 @@ class BuildReporter:
         prefix = f"[{platform}] " if self.multi else ""
         click.echo(f"{prefix}{line}", err=self._err)
 
+    def stopped(self) -> None:
+        """A run that ended in an error before any result: with ``--format json`` still one
+        document (no builds); the one-line error goes to stderr as always."""
+        if self.fmt == "json" and not self.reported:
+            click.echo(json.dumps({"status": "failed", "builds": []}, indent=2))
+
     def result(self, builds: Sequence[PlatformBuild], *, kept: bool) -> None:
+        self.reported = True
         if self.fmt == "json":
             document = {"status": status_of(builds), "builds": [b.to_json() for b in builds]}
             click.echo(json.dumps(document, indent=2))

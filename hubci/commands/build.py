@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hubci.build.render import BuildReporter, Format
+from hubci.errors import HubciError
 
 
 @click.command()
@@ -59,4 +60,9 @@ def build(
         no_cache=no_cache,
         keep=keep,
     )
-    run_build(plan, BuildReporter(fmt, multi=len(plan.platforms) > 1))
+    reporter = BuildReporter(fmt, multi=len(plan.platforms) > 1)
+    try:
+        run_build(plan, reporter)
+    except HubciError:
+        reporter.stopped()
+        raise

@@ -71,6 +71,15 @@ def test_cli_without_an_engine_exits_3_without_traceback(
     assert "Traceback" not in result.err
 
 
+def test_json_without_an_engine_is_still_one_document(
+    dead_socket: str, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+) -> None:
+    result = run_hubci(["build", str(scratch_executor), "--format", "json"])
+    assert result.code == 3, result.err
+    assert json.loads(result.out) == {"status": "failed", "builds": []}
+    assert result.err.strip().splitlines()[-1].startswith("hubci: error: no Docker Engine API")
+
+
 def test_engine_info_platform_names() -> None:
     assert EngineInfo("u", "1", "linux", "x86_64").platform == "linux/amd64"
     assert EngineInfo("u", "1", "linux", "aarch64").platform == "linux/arm64"
