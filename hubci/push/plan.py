@@ -134,6 +134,14 @@ def _check_url(url: str, where: str) -> str:
     return url.strip().rstrip("/")
 
 
+def require_token(hub: HubTarget, token: Secret | None) -> None:
+    """A remote Hub needs a token: its absence is the user's to fix (exit 2), found before any
+    work, not a Hub error after it. The local Hub brings its own."""
+    if token is None and not hub.local:
+        msg = f"no Hub token for {hub.url}"
+        raise UsageError(msg, "set JINA_AUTH_TOKEN, pass --token, or log in with `jina auth login`")
+
+
 def resolve_token(
     token: str | None, env: Mapping[str, str], hub: HubTarget
 ) -> tuple[Secret | None, str]:

@@ -20,7 +20,7 @@ from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.follow import Follower, FollowTimeout, Terminal
 from hubci.hub.form import PushForm
 from hubci.hub.retry import RetryPolicy
-from hubci.push.plan import HubTarget, PushPlan
+from hubci.push.plan import HubTarget, PushPlan, require_token
 from hubci.push.render import PushReporter, Redactor, human_size, redact_error
 from hubci.push.result import (
     BundleInfo,
@@ -275,9 +275,8 @@ def run_push(
 ) -> PushResult:
     """Validate, bundle, upload and follow; see the module docstring for what it returns."""
     redact = Redactor(plan.secrets())
-    if plan.token is None and not plan.hub.local and not plan.dry_run:
-        msg = f"no Hub token for {plan.hub.url}"
-        raise UsageError(msg, "set JINA_AUTH_TOKEN, pass --token, or log in with `jina auth login`")
+    if not plan.dry_run:
+        require_token(plan.hub, plan.token)
     try:
         validate_plan(plan, reporter)
         from hubci.bundle import collect_files, write_bundle

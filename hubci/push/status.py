@@ -106,12 +106,10 @@ def run_status(
     timeouts: Timeouts | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PushResult:
+    from hubci.push.plan import require_token
     from hubci.push.run import hub_endpoint
 
-    if plan.token is None and not plan.hub.local:
-        # Like push: a missing token is the user's to fix (exit 2), not a Hub error (exit 3).
-        msg = f"no Hub token for {plan.hub.url}"
-        raise UsageError(msg, "set JINA_AUTH_TOKEN, pass --token, or log in with `jina auth login`")
+    require_token(plan.hub, plan.token)
     redact = Redactor([plan.token.reveal()] if plan.token else [])
     start = time.monotonic()
     deadline = None if plan.timeout is None else start + plan.timeout
