@@ -8,10 +8,9 @@ from typing import Any
 
 import click
 
+from hubci.commands.hub_options import hub_options, result_format_option
 from hubci.push.plan import DEFAULT_TIMEOUT, PushOptions, resolve_plan
 from hubci.tags.options import TagOptions, tag_rule_options
-
-HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
 
 
 @click.command()
@@ -55,17 +54,7 @@ HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
 @click.option(
     "--name", metavar="NAME", help="Executor name (default: metas.name, manifest.yml, jtype)."
 )
-@click.option("--hub", metavar="local|URL", help=HUB_HELP)
-@click.option(
-    "--hub-url",
-    metavar="URL",
-    help="Hub base URL (default: $JINA_HUBBLE_REGISTRY, else the public Hub).",
-)
-@click.option(
-    "--token",
-    metavar="TOKEN",
-    help="Hub token (default: $JINA_AUTH_TOKEN, else ~/.jina/config.json).",
-)
+@hub_options
 @click.option("--dry-run", is_flag=True, help="Validate and bundle, print the plan, send nothing.")
 @click.option("--no-wait", is_flag=True, help="Return after the upload with the task id.")
 @click.option(
@@ -83,14 +72,7 @@ HUB_HELP = "Hub to push to: 'local' (an embedded local Hub) or a base URL."
     show_default=True,
     help="With several folders: how many are pushed at the same time.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Final result as text or one JSON object.",
-)
+@result_format_option
 def push(
     paths: tuple[str, ...],
     tags: tuple[str, ...],

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from hubci.commands.hub_options import hub_options, result_format_option
 from hubci.push.plan import DEFAULT_TIMEOUT
 
 
@@ -17,17 +18,7 @@ from hubci.push.plan import DEFAULT_TIMEOUT
 @click.option("--name", metavar="NAME", help="Executor name instead of reading it from PATH.")
 @click.option("--replay", is_flag=True, help="Show the task's history from its start.")
 @click.option("--verbose", is_flag=True, help="Show the build's console lines.")
-@click.option("--hub", metavar="local|URL", help="Hub: 'local' (embedded local Hub) or a base URL.")
-@click.option(
-    "--hub-url",
-    metavar="URL",
-    help="Hub base URL (default: $JINA_HUBBLE_REGISTRY, else the public Hub).",
-)
-@click.option(
-    "--token",
-    metavar="TOKEN",
-    help="Hub token (default: $JINA_AUTH_TOKEN, else ~/.jina/config.json).",
-)
+@hub_options
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
@@ -36,14 +27,7 @@ from hubci.push.plan import DEFAULT_TIMEOUT
     metavar="SECONDS",
     help="Give up waiting after SECONDS (0: never).",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Final result as text or one JSON object.",
-)
+@result_format_option
 def status(
     path: Path | None,
     task_id: str | None,
