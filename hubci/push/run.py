@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hubci.errors import HubciError, HubError, Interrupted, UsageError, ValidationError
 from hubci.hub.client import HubClient, Timeouts
@@ -31,12 +31,18 @@ from hubci.push.result import (
 )
 from hubci.secret import Secret
 
+if TYPE_CHECKING:
+    from hubci.bundle import FileSet
+
 #: How long to look for our own task when the push stream broke before it said anything.
 TASK_LOOKUP_SECONDS = 60.0
 
 
-def validate_plan(plan: PushPlan, reporter: PushReporter) -> None:
-    """Offline checks, as ``hubci validate`` runs them, with every build env required."""
+def validate_plan(
+    plan: PushPlan, reporter: PushReporter, *, fileset: FileSet | None = None
+) -> None:
+    """Offline checks, as ``hubci validate`` runs them, with every build env required
+    (``fileset``: the bundle's file selection, when the caller has collected it already)."""
     from hubci.validate import validate_folder
     from hubci.validate.findings import Severity
     from hubci.validate.report import text_line
@@ -47,6 +53,7 @@ def validate_plan(plan: PushPlan, reporter: PushReporter) -> None:
         build_env={key: value.reveal() for key, value in plan.build_env.items()},
         require_build_env_values=True,
         name=plan.name if plan.name_source == "--name" else None,
+        fileset=fileset,
     )
     errors = 0
     for f in report.findings:
@@ -278,10 +285,10 @@ def run_push(
     if not plan.dry_run:
         require_token(plan.hub, plan.token)
     try:
-        validate_plan(plan, reporter)
         from hubci.bundle import collect_files, write_bundle
 
-        fileset = collect_files(plan.folder)
+        fileset = collect_files(plan.folder)  # walked once: validated, then bundled
+        validate_plan(plan, reporter, fileset=fileset)
         relpaths = {e.relpath for e in fileset.entries}
         if plan.dockerfile and plan.dockerfile not in relpaths:
             msg = f"the Dockerfile {plan.dockerfile} is excluded from the bundle by an ignore file"

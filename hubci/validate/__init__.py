@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hubci import rules
 from hubci.errors import ConfigError
@@ -21,6 +22,9 @@ from hubci.validate.dockerfile_checks import check_dockerfile
 from hubci.validate.executor import discover_executor_classes
 from hubci.validate.findings import ExecutorReport, Finding, Severity
 from hubci.validate.requirements import check_requirements
+
+if TYPE_CHECKING:
+    from hubci.bundle import FileSet
 
 __all__ = [
     "ExecutorReport",
@@ -48,8 +52,12 @@ def validate_folder(
     name: str | None = None,
     max_bytes: int = rules.DEFAULT_MAX_BUNDLE_BYTES,
     max_files: int = rules.DEFAULT_MAX_BUNDLE_FILES,
+    fileset: FileSet | None = None,
 ) -> ExecutorReport:
     """Run every check on one executor folder; findings are sorted errors first.
+
+    ``fileset`` is the folder's :func:`hubci.bundle.collect_files` when the caller has it
+    already (a push bundles the same selection), so the folder is walked once.
 
     ``build_env`` is None when no ``--build-env`` was given; a None value means a name given
     without a value (an error only with ``require_build_env_values``, as at push time).
@@ -60,7 +68,8 @@ def validate_folder(
         raise ConfigError(msg, hint="pass an executor folder or a file inside one")
     from hubci.bundle import bundle_findings, collect_files
 
-    fileset = collect_files(folder)
+    if fileset is None:
+        fileset = collect_files(folder)
     bundled = {entry.relpath for entry in fileset.entries}
     findings: list[Finding] = []
     config = check_config_and_python(folder, name=name, bundled=bundled)

@@ -134,7 +134,7 @@ def test_normalizer_rejection_exits_1(
     cli: Cli, hub: HubHandle, executor: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The offline checks would stop this push; skip them to see the Hub's own verdict.
-    monkeypatch.setattr("hubci.push.run.validate_plan", lambda _plan, _reporter: None)
+    monkeypatch.setattr("hubci.push.run.validate_plan", lambda _plan, _reporter, **_kw: None)
     config = executor / "config.yml"
     config.write_text(config.read_text().replace("jtype: HelloExecutor", "jtype: Nope"))
     run = cli("push", str(executor), *_hub_args(hub))
