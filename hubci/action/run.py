@@ -151,18 +151,12 @@ def _plans(
 
 
 def _validate(plans: Sequence[PushPlan], workspace: Path, console: Console) -> list[ExecutorReport]:
-    from hubci.validate import validate_folder
+    from hubci.push.run import plan_report
     from hubci.validate.report import render_github
 
     reports = []
     for plan in plans:
-        report = validate_folder(
-            plan.folder,
-            dockerfile=plan.dockerfile,
-            build_env={k: v.reveal() for k, v in plan.build_env.items()},
-            require_build_env_values=True,
-            name=plan.name if plan.name_source == "--name" else None,
-        )
+        report = plan_report(plan)
         report.path = _relative(plan.folder, workspace)
         reports.append(report)
     console.line(render_github(reports, workspace=str(workspace)).rstrip("\n"))

@@ -13,10 +13,10 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from hubci.errors import BuildFailed, UsageError, ValidationError
+from hubci.errors import BuildFailed, UsageError
 from hubci.push.plan import parse_build_env
 from hubci.secret import Secret
 
@@ -75,26 +75,10 @@ def validate(
     line: Callable[[str], None],
 ) -> None:
     """Run the checks push runs (every build env required); ValidationError (exit 2) on errors."""
-    from hubci.validate import validate_folder
-    from hubci.validate.findings import Severity
-    from hubci.validate.report import text_line
+    from hubci.validate.gate import report_before_sending, stop_on_errors
 
-    report = validate_folder(
-        folder,
-        dockerfile=dockerfile,
-        build_env={key: value.reveal() for key, value in build_env.items()},
-        require_build_env_values=True,
-    )
-    errors = 0
-    for finding in report.findings:
-        if finding.severity == Severity.INFO:
-            continue
-        errors += finding.severity == Severity.ERROR
-        # The same line as `hubci validate` prints (PATH:LINE:COL: CODE severity: message).
-        line(text_line(replace(report, path=folder.name), finding))
-    if errors:
-        msg = f"{errors} validation error(s) in {folder}; nothing was built"
-        raise ValidationError(msg, "fix them (listed above), then build again")
+    report = report_before_sending(folder, dockerfile=dockerfile, build_env=build_env)
+    stop_on_errors(report, folder, line, action="built")
 
 
 def copy_bundle(folder: Path, dest: Path) -> int:

@@ -11,11 +11,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hubci.errors import HubciError, HubError, Interrupted, UsageError, ValidationError
+from hubci.errors import HubciError, HubError, Interrupted, UsageError
 from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.follow import Follower, FollowTimeout, Terminal
 from hubci.hub.form import PushForm
@@ -33,38 +32,33 @@ from hubci.secret import Secret
 
 if TYPE_CHECKING:
     from hubci.bundle import FileSet
+    from hubci.validate.findings import ExecutorReport
 
 #: How long to look for our own task when the push stream broke before it said anything.
 TASK_LOOKUP_SECONDS = 60.0
 
 
-def validate_plan(
-    plan: PushPlan, reporter: PushReporter, *, fileset: FileSet | None = None
-) -> None:
-    """Offline checks, as ``hubci validate`` runs them, with every build env required
-    (``fileset``: the bundle's file selection, when the caller has collected it already)."""
-    from hubci.validate import validate_folder
-    from hubci.validate.findings import Severity
-    from hubci.validate.report import text_line
+def plan_report(plan: PushPlan, *, fileset: FileSet | None = None) -> ExecutorReport:
+    """``hubci validate``'s checks for a push plan (``fileset``: the bundle's file selection,
+    when the caller has collected it already)."""
+    from hubci.validate.gate import report_before_sending
 
-    report = validate_folder(
+    return report_before_sending(
         plan.folder,
         dockerfile=plan.dockerfile,
-        build_env={key: value.reveal() for key, value in plan.build_env.items()},
-        require_build_env_values=True,
+        build_env=plan.build_env,
         name=plan.name if plan.name_source == "--name" else None,
         fileset=fileset,
     )
-    errors = 0
-    for f in report.findings:
-        if f.severity == Severity.INFO:
-            continue
-        errors += f.severity == Severity.ERROR
-        # The same line as `hubci validate` prints (PATH:LINE:COL: CODE severity: message).
-        reporter.line(text_line(replace(report, path=plan.folder.name), f))
-    if errors:
-        msg = f"{errors} validation error(s) in {plan.folder}; nothing was sent"
-        raise ValidationError(msg, "fix them (listed above), then push again")
+
+
+def validate_plan(
+    plan: PushPlan, reporter: PushReporter, *, fileset: FileSet | None = None
+) -> None:
+    """Offline checks (:func:`plan_report`); findings reported, errors stop the push."""
+    from hubci.validate.gate import stop_on_errors
+
+    stop_on_errors(plan_report(plan, fileset=fileset), plan.folder, reporter.line, action="sent")
 
 
 @contextmanager
