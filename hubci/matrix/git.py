@@ -8,14 +8,13 @@ Only read-only commands are used (``rev-parse``, ``ls-files``, ``merge-base``, `
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hubci.errors import ConfigError
+from hubci.gitcmd import git
 
 
 class GitFailed(Exception):
@@ -26,32 +25,13 @@ class GitFailed(Exception):
         super().__init__(f"git {' '.join(args)}: {self.stderr or 'no message'}")
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "LC_ALL": "C",
-            "GIT_OPTIONAL_LOCKS": "0",
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_PAGER": "cat",
-        }
-    )
-    return env
-
-
 def git_available() -> bool:
     return shutil.which("git") is not None
 
 
 def run_git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     """Run ``git -C cwd ARGS`` and return its stdout; raise GitFailed on a non-zero exit."""
-    proc = subprocess.run(
-        ["git", "-C", str(cwd), *args],
-        input=stdin,
-        capture_output=True,
-        env=_env(),
-        check=False,
-    )
+    proc = git(cwd, args, stdin=stdin)
     if proc.returncode != 0:
         raise GitFailed(args, proc.stderr.decode("utf-8", "replace"))
     return proc.stdout

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from datetime import datetime
 from pathlib import Path
 
 from hubci.errors import UsageError
+from hubci.gitcmd import git
 
 __all__ = ["Git", "GitUnavailable"]
 
@@ -21,24 +21,22 @@ class Git:
 
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
-        self._env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        if not self.cwd.is_dir():
+            msg = f"{self.cwd} is not a folder"
+            raise GitUnavailable(msg, "run hubci inside a git clone, or pass --ref")
         try:
-            return subprocess.run(
-                ["git", *args],
-                cwd=self.cwd,
-                env=self._env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            proc = git(self.cwd, args)
         except FileNotFoundError as exc:
             msg = "git is not installed"
             raise GitUnavailable(msg, "install git, or pass --ref and --sha") from exc
-        except NotADirectoryError as exc:
-            msg = f"{self.cwd} is not a folder"
-            raise GitUnavailable(msg, "run hubci inside a git clone, or pass --ref") from exc
+        return subprocess.CompletedProcess(
+            proc.args,
+            proc.returncode,
+            proc.stdout.decode("utf-8", "replace"),
+            proc.stderr.decode("utf-8", "replace"),
+        )
 
     def out(self, *args: str) -> str | None:
         proc = self._run(*args)
