@@ -58,11 +58,16 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _print_traceback() -> None:
     import traceback  # only with --debug: keeps the hook's start-up lean
 
-    traceback.print_exc()
+    from hubci.output.console import Console
+
+    Console().err(traceback.format_exc().rstrip("\n"))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: renders every error once, as one line, with the right exit code."""
+    from hubci.output.console import Console
+
+    console = Console()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -77,21 +82,20 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as exc:
         # one line, like every other error: what is wrong and where the help is
         command = exc.ctx.command_path if exc.ctx is not None else "hubci"
-        click.echo(f"hubci: error: {exc.format_message()} (see '{command} --help')", err=True)
+        console.err(f"hubci: error: {exc.format_message()} (see '{command} --help')")
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        click.echo(f"hubci: error: {exc.format_message()}", err=True)
+        console.err(f"hubci: error: {exc.format_message()}")
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("hubci: interrupted", err=True)
+        console.err("hubci: interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
             _print_traceback()
-        click.echo(
+        console.err(
             f"hubci: internal error: {type(exc).__name__}: {exc} "
-            f"(please report this with `hubci --debug ...` output; hubci {__version__})",
-            err=True,
+            f"(please report this with `hubci --debug ...` output; hubci {__version__})"
         )
         sys.exit(EXIT_INTERNAL)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -39,7 +39,9 @@ class HubciError(click.ClickException):
         return self.message
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"hubci: error: {self.format_message()}", err=True, file=file)
+        from hubci.output.console import Console
+
+        Console(stderr=file).err(f"hubci: error: {self.format_message()}")  # type: ignore[arg-type]
 
 
 class UsageError(HubciError):

@@ -3,7 +3,8 @@
 Reporting to GitHub is a courtesy on top of the Hub push and must never fail the job: every
 GitHub error (a read-only token on a fork pull request, 404, 422, 5xx, no network) becomes one
 line in ``GitHubReporter.warnings`` that names the permission or setting to fix, and the method
-returns False. The token is carried as a ``Secret`` and scrubbed from every warning.
+returns False. The token is carried as a ``Secret`` (registered with the output layer's
+redactor), and every description, comment and warning is redacted before it is sent or shown.
 
 github3.py follows the URLs inside GitHub's responses; the API base comes from
 ``GITHUB_API_URL`` so GitHub Enterprise Server (``…/api/v3``) and the test fake work alike.
@@ -30,6 +31,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from hubci.output.neutralize import flatten
+from hubci.output.redact import redact
 from hubci.secret import Secret
 
 #: github3.py 4.x requires response fields that newer REST API versions drop: pin the version.
@@ -229,7 +232,7 @@ class GitHubReporter:
         if len(body) > room:
             note = "\n\n… (truncated: the full report is in the job summary)"
             body = body[: room - len(note)] + note
-        return f"{marker}\n{body.rstrip()}{footer}"
+        return redact(f"{marker}\n{body.rstrip()}{footer}")
 
     def _repository(self) -> Any:
         if self._repo is None:
@@ -257,11 +260,8 @@ class GitHubReporter:
             return False
 
     def _warn(self, kind: str, what: str, exc: BaseException) -> None:
-        token = self.context.token.reveal()
         line = _explain(kind, what, exc, self.context)
-        if token:
-            line = line.replace(token, "***")
-        self.warnings.append(" ".join(line.split()))
+        self.warnings.append(flatten(redact(line)))
         scope = _disable_scope(kind, exc)
         if scope:
             self._disabled.add(scope)
@@ -311,8 +311,8 @@ def _disable_scope(kind: str, exc: BaseException) -> str | None:
 
 
 def _truncate(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A commit status description: redacted, one line, at most ``limit`` characters."""
+    return flatten(redact(text), limit)
 
 
 def _clean_key(key: str) -> str:

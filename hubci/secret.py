@@ -1,13 +1,25 @@
-"""A string that never shows itself: repr/str are masked, the value is read explicitly."""
+"""A string that never shows itself: repr/str are masked, the value is read explicitly.
+
+Making a Secret registers its value with the output layer's redactor
+(:mod:`hubci.output.redact`), so it is masked in everything hubci writes from then on, whichever
+path it takes. ``key`` names it where it has a name (a build env ``KEY``), so ``KEY=value`` is
+masked even for a value too short to search for on its own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hubci.output.redact import register
+
 
 @dataclass(frozen=True)
 class Secret:
     _value: str = field(repr=False)
+    key: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        register(self._value, key=self.key)
 
     def reveal(self) -> str:
         return self._value

@@ -13,6 +13,17 @@ pytest_plugins = ["testing.github_fake", "testing.hub", "testing.engine"]
 
 
 @pytest.fixture(autouse=True)
+def _fresh_output_layer() -> None:
+    """Each test starts with no registered secret and no annotation shown (a CLI run in the
+    test process registers its secrets, as a real run does once per process)."""
+    from hubci.output.console import reset_annotation_counts
+    from hubci.output.redact import reset
+
+    reset()
+    reset_annotation_counts()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

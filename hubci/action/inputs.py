@@ -91,15 +91,25 @@ class ActionInputs:
     pr_comment: bool
 
 
-def secret_values(env: Mapping[str, str]) -> list[str]:
-    """Every input value to mask, read from the raw environment so it can be masked before any
-    input is checked: token, secret, github-token, each build-env value (a build-env line
-    without ``=`` as a whole, since it may be a value pasted without its key)."""
-    values = [env.get(env_name(name), "").strip() for name in ("token", "secret", "github-token")]
+def secret_values(env: Mapping[str, str]) -> list[tuple[str | None, str]]:
+    """Every input value to mask, as (build-env key or None, value), read from the raw
+    environment so it can be masked before any input is checked: token, secret, github-token,
+    each build-env value (a build-env line without ``=`` as a whole, since it may be a value
+    pasted without its key), and the credentials of a hub-url."""
+    from hubci.output.urls import userinfo
+
+    values: list[tuple[str | None, str]] = [
+        (None, env.get(env_name(name), "").strip()) for name in ("token", "secret", "github-token")
+    ]
     for line in env.get(env_name("build-env"), "").splitlines():
         key, eq, value = line.strip().partition("=")
-        values.append(value if eq else key)
-    return [v for v in values if v.strip()]
+        values.append((key.strip() or None, value) if eq else (None, key))
+    credentials = userinfo(env.get(env_name("hub-url"), ""))
+    if credentials:
+        values.append((None, credentials))
+        if ":" in credentials:
+            values.append((None, credentials.partition(":")[2]))
+    return [(k, v) for k, v in values if v.strip()]
 
 
 def _bool(raw: Mapping[str, str], name: str) -> bool:

@@ -1,7 +1,7 @@
 """``hubci action``: the Action's whole run, built from the same pieces as the CLI.
 
-1. mask every secret (token, executor secret, GitHub token, build-env values) before anything
-   else is printed;
+1. register and mask every secret (token, executor secret, GitHub token, build-env values)
+   before anything else is printed; everything is written through :mod:`hubci.output`;
 2. resolve the mode (``auto``: validate + dry-run on pull requests, push otherwise), the executor
    folders (``hubci.matrix.paths``), the tags (``hubci.tags``) and one ``PushPlan`` per folder
    (``hubci.push.plan.resolve_plan``, exactly as ``hubci push`` does);
@@ -24,15 +24,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import click
-
-from hubci import __version__, ghactions, rules
+from hubci import __version__, rules
 from hubci.action.inputs import ActionInputs, Mode, env_name, read_inputs, secret_values
 from hubci.action.summary import ExecutorRow, RunSummary, render, rows_status
 from hubci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, HubciError, UsageError
 from hubci.matrix.multi import LogSink, push_many, worst_exit_code
+from hubci.output import commands
+from hubci.output.console import Console
+from hubci.output.redact import register
+from hubci.output.urls import scrub_url
 from hubci.push.plan import PushOptions, PushPlan, resolve_plan
-from hubci.push.render import MIN_MASKED, Redactor
 from hubci.push.result import ExecutorInfo
 from hubci.validate.findings import ExecutorReport
 
@@ -49,32 +50,6 @@ def resolve_mode(mode: Mode, event: str) -> Mode:
     if mode != "auto":
         return mode
     return "validate" if event in PR_EVENTS else "push"
-
-
-class Console:
-    """Everything the adapter prints goes through here: redacted, to stdout (the job log)."""
-
-    def __init__(self, redact: Redactor, out: TextIO | None = None) -> None:
-        self.redact = redact
-        self.out = out
-
-    def line(self, text: str) -> None:
-        click.echo(self.redact(text), file=self.out)
-
-
-def neutralize(text: str) -> str:
-    """Make every line of build output inert: a line the runner would read as a workflow command
-    (``::...`` after leading blanks) gets a ``| `` prefix."""
-    return "\n".join(
-        f"| {line}" if line.lstrip().startswith("::") else line for line in text.split("\n")
-    )
-
-
-class InertLogSink(LogSink):
-    """Each executor's log in a group; none of its lines can act as a workflow command."""
-
-    def block(self, title: str, text: str) -> None:
-        super().block(title, neutralize(text))
 
 
 def _workspace(env: Mapping[str, str]) -> Path:
@@ -95,7 +70,7 @@ def _hub(
     """(hub URL, token, builder, description) for the run; starts the rehearsal Hub."""
     if mode != "rehearse":
         hub_url = inputs.hub_url or env.get("JINA_HUBBLE_REGISTRY") or rules.DEFAULT_HUB_URL
-        yield inputs.hub_url, inputs.token, None, hub_url
+        yield inputs.hub_url, inputs.token, None, scrub_url(hub_url)
         return
     from hubci.build.engine import engine_available
     from hubci.server.embedded import embedded_hub
@@ -159,7 +134,7 @@ def _validate(plans: Sequence[PushPlan], workspace: Path, console: Console) -> l
         report = plan_report(plan)
         report.path = _relative(plan.folder, workspace)
         reports.append(report)
-    console.line(render_github(reports, workspace=str(workspace)).rstrip("\n"))
+    console.emit(render_github(reports, workspace=str(workspace)))
     return reports
 
 
@@ -228,13 +203,11 @@ class ActionRun:
         self,
         inputs: ActionInputs,
         env: Mapping[str, str],
-        redact: Redactor,
         out: TextIO | None = None,
     ) -> None:
         self.inputs = inputs
         self.env = env
-        self.redact = redact
-        self.console = Console(self.redact, out)
+        self.console = Console(stdout=out)
         self.out = out
         self.workspace = _workspace(env)
         self.mode = resolve_mode(inputs.mode, env.get("GITHUB_EVENT_NAME", ""))
@@ -246,8 +219,8 @@ class ActionRun:
         try:
             return self._run()
         except HubciError as exc:
-            message = self.redact(as_input_names(exc.format_message()))
-            self.console.line(ghactions.annotation("error", message, title="hubci"))
+            message = as_input_names(exc.format_message())
+            self.console.annotation("error", message, title="hubci")
             self.summary.error = message
             return exc.exit_code
         finally:
@@ -271,7 +244,7 @@ class ActionRun:
         _context, tag_plan = tag_rules.resolve(env=self.env, cwd=self.workspace)
         self.summary.version = tag_plan.version
         for warning in tag_plan.warnings:
-            self.console.line(ghactions.annotation("warning", warning, title="hubci tags"))
+            self.console.annotation("warning", warning, title="hubci tags")
         with _hub(self.mode, inputs, self.env, self.console) as (url, token, builder, hub):
             self.summary.hub, self.summary.builder = hub, builder
             plans = _plans(
@@ -297,13 +270,13 @@ class ActionRun:
                     f"{bad} of {len(reports)} executor(s) have validation errors; nothing was "
                     "pushed"
                 )
-                self.console.line(ghactions.annotation("error", self.summary.error, title="hubci"))
+                self.console.annotation("error", self.summary.error, title="hubci")
                 self._final_statuses()
                 return EXIT_USAGE
             doing = "validating" if self.mode == "validate" else "pushing"
             for plan in plans:
                 self._status(plan.name, "pending", doing, None)
-            sink = InertLogSink(self.out or sys.stdout, github=True)
+            sink = LogSink(self.out or sys.stdout, github=True)
             outcomes = push_many(plans, JOBS, sink=sink, validate_first=False)
         for o in outcomes:
             if o.result.executor is not None:
@@ -324,9 +297,7 @@ class ActionRun:
         ]
         for row in self.summary.rows:
             if row.exit_code and row.result and row.result.error:
-                self.console.line(
-                    ghactions.annotation("error", row.result.error, title=f"hubci {row.folder}")
-                )
+                self.console.annotation("error", row.result.error, title=f"hubci {row.folder}")
         self._final_statuses()
         return worst_exit_code(outcomes)
 
@@ -358,17 +329,17 @@ class ActionRun:
         return self.github.context.run_url if self.github is not None else None
 
     def _finish(self) -> None:
-        markdown = write_results(self.summary, self.env, self.redact)
+        markdown = write_results(self.summary, self.env)
         if self.github is not None and self.inputs.pr_comment:
             self.github.upsert_pr_comment(markdown)
         if self.github is not None:
             for warning in self.github.warnings:
-                self.console.line(ghactions.annotation("warning", warning, title="GitHub feedback"))
+                self.console.annotation("warning", warning, title="GitHub feedback")
 
 
-def write_results(summary: RunSummary, env: Mapping[str, str], redact: Redactor) -> str:
+def write_results(summary: RunSummary, env: Mapping[str, str]) -> str:
     """Write every output to $GITHUB_OUTPUT and the summary to $GITHUB_STEP_SUMMARY (both
-    redacted); returns the summary markdown."""
+    redacted by :mod:`hubci.output.commands`); returns the summary markdown."""
     rows = summary.rows
     status = rows_status(rows) if rows else "failed"
     first = rows[0] if rows else None
@@ -405,11 +376,11 @@ def write_results(summary: RunSummary, env: Mapping[str, str], redact: Redactor)
     }
     output_file = env.get("GITHUB_OUTPUT")
     if output_file:
-        ghactions.write_outputs(Path(output_file), {k: redact(v) for k, v in outputs.items()})
-    markdown = redact(render(summary))
+        commands.write_outputs(Path(output_file), outputs)
+    markdown = render(summary)
     summary_file = env.get("GITHUB_STEP_SUMMARY")
     if summary_file:
-        ghactions.write_summary(Path(summary_file), markdown)
+        commands.write_summary(Path(summary_file), markdown)
     return markdown
 
 
@@ -423,22 +394,20 @@ def _github(inputs: ActionInputs, env: Mapping[str, str]) -> GitHubReporter | No
 
 
 def run_action(env: Mapping[str, str], out: TextIO | None = None) -> int:
-    """The whole Action: mask the secrets, read the inputs, run; a bad input is reported like
-    any other error (annotation, summary, ``status: failed``)."""
-    secrets = secret_values(env)
-    for value in secrets:
-        # like the Redactor: masking "1" or "on" would star out every such text in the job log
-        if len(value) >= MIN_MASKED:
-            ghactions.add_mask(value, out)
-    redact = Redactor(secrets)
+    """The whole Action: register and mask the secrets, read the inputs, run; a bad input is
+    reported like any other error (annotation, summary, ``status: failed``)."""
+    console = Console(stdout=out)
+    for key, value in secret_values(env):
+        register(value, key=key)
+        console.add_masks(value)
     try:
         inputs = read_inputs(env)
     except UsageError as exc:
-        message = redact(exc.format_message())
-        click.echo(ghactions.annotation("error", message, title="hubci"), file=out)
+        message = exc.format_message()
+        console.annotation("error", message, title="hubci")
         mode = env.get(env_name("mode"), "").strip() or "auto"
         write_results(
-            RunSummary(mode=mode, hub="-", builder=None, version=None, error=message), env, redact
+            RunSummary(mode=mode, hub="-", builder=None, version=None, error=message), env
         )
         return exc.exit_code
-    return ActionRun(inputs, env, redact, out).run()
+    return ActionRun(inputs, env, out).run()

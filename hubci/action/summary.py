@@ -1,10 +1,17 @@
-"""The Action's step summary (and sticky pull request comment): markdown from the outcomes."""
+"""The Action's step summary (and sticky pull request comment): markdown from the outcomes.
+
+Every value that came from a repository, a Hub, git or a build (folders, names, tags, errors,
+finding messages, task ids) goes through :mod:`hubci.output.markdown`, which shows it as one
+bounded code span: nothing in it can close ``<details>``, start a heading or mention anyone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from hubci.output.markdown import cell, code
+from hubci.output.neutralize import flatten
 from hubci.push.result import PushResult
 from hubci.validate.findings import ExecutorReport, Severity
 
@@ -44,25 +51,17 @@ _ICON = {
 }
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return f"`{text}`" if text else "-"
-
-
 def render(summary: RunSummary) -> str:
     lines = [f"## hubci {summary.mode}", ""]
-    facts = [f"Hub: {summary.hub}"]
+    facts = [f"Hub: {code(summary.hub)}"]
     if summary.builder:
-        facts.append(f"builder: {summary.builder}")
+        facts.append(f"builder: {summary.builder}")  # check or docker
     if summary.version:
-        facts.append(f"version: `{summary.version}`")
+        facts.append(f"version: {code(summary.version)}")
     facts.append(f"duration: {summary.duration_s:.1f}s")
     lines += [" · ".join(facts), ""]
     if summary.error:
-        lines += [f"**❌ {_cell(summary.error)}**", ""]
+        lines += [f"❌ {code(summary.error, limit=1000)}", ""]
     if summary.rows:
         lines += [
             "| executor | namespace / name | status | tags | platforms | task | time |",
@@ -76,17 +75,18 @@ def render(summary: RunSummary) -> str:
             task = row.result.task_id if row.result and row.result.task_id else ""
             time = f"{row.result.duration_s:.1f}s" if row.result else "-"
             lines.append(
-                f"| `{_cell(row.folder)}` | {_cell(name)} "
-                f"| {_ICON.get(row.status, '')} {row.status} "
-                f"| {_cell(', '.join(tags)) or 'latest (Hub default)'} "
-                f"| {_cell(', '.join(row.platforms)) or 'Hub default'} | {_code(task)} | {time} |"
+                f"| {cell(row.folder)} | {cell(name)} "
+                f"| {_ICON.get(row.status, '')} {row.status} "  # a closed set
+                f"| {cell(', '.join(tags), empty='latest (Hub default)')} "
+                f"| {cell(', '.join(row.platforms), empty='Hub default')} | {cell(task)} "
+                f"| {time} |"
             )
         lines.append("")
         errors = [
             (row, row.result.error) for row in summary.rows if row.result and row.result.error
         ]
         for row, error in errors:
-            lines.append(f"- `{_cell(row.folder)}`: {_cell(error or '')}")
+            lines.append(f"- {code(row.folder)}: {code(error, limit=1000)}")
         if errors:
             lines.append("")
         # a rehearsal's Hub is gone when the job ends: nothing there to use
@@ -100,7 +100,7 @@ def render(summary: RunSummary) -> str:
         ]
         if any(usage):
             lines += ["Use it:", "", "```yaml"]
-            lines += [f"uses: {uri}" for uri in usage if uri]
+            lines += [f"uses: {flatten(uri).replace('`', '')}" for uri in usage if uri]
             lines += ["```", ""]
     findings = [(r, f) for r in summary.reports for f in r.findings if f.severity != Severity.INFO]
     if findings:
@@ -110,7 +110,9 @@ def render(summary: RunSummary) -> str:
             if f.line:
                 where += f":{f.line}"
             hint = f" ({f.hint})" if f.hint else ""
-            lines.append(f"- **{f.severity.value}** `{f.code}` `{where}`: {f.message}{hint}")
+            lines.append(
+                f"- **{f.severity.value}** {code(f.code)} {code(where)}: {code(f.message + hint)}"
+            )
         if len(findings) > 100:
             lines.append(f"- … and {len(findings) - 100} more")
         lines += ["", "</details>", ""]

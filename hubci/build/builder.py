@@ -23,6 +23,7 @@ from typing import Any
 
 from hubci.build import scrub
 from hubci.build.engine import EngineInfo, normalize_arch
+from hubci.output.redact import redact
 from hubci.secret import Secret
 
 LogFn = Callable[[str], None]
@@ -81,18 +82,6 @@ class PlatformBuild:
             "duration_s": round(self.duration_s, 3),
             "error": self.error,
         }
-
-
-class _Masker:
-    """Replaces every non-empty build-env value by ``***`` (longest first)."""
-
-    def __init__(self, values: Iterable[str]) -> None:
-        self._values = sorted({v for v in values if v}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for value in self._values:
-            text = text.replace(value, scrub.MASK)
-        return text
 
 
 def same_platform(built: str, wanted: str) -> bool:
@@ -155,7 +144,7 @@ def build_platform(
 
     started = time.monotonic()
     values = spec.env_values()
-    mask = _Masker(values.values())
+    mask = redact  # build envs are Secrets: registered with the one redactor
     refs = list(tags) or [f"hubci-build-{secrets.token_hex(4)}:{platform_slug(platform)}"]
     result = PlatformBuild(platform=platform, tags=list(tags))
     result.no_cache_forced = platform != engine.platform and not spec.no_cache

@@ -7,13 +7,11 @@ stdout stays parseable.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-import click
-
 from hubci.build.builder import PlatformBuild
+from hubci.output.console import Console
 
 Format = Literal["text", "json"]
 
@@ -53,50 +51,52 @@ class BuildReporter:
         self.fmt = fmt
         self.multi = multi
         self.reported = False
+        self.console = Console()
 
     @property
     def _err(self) -> bool:
         return self.fmt == "json"
 
     def note(self, text: str) -> None:
-        click.echo(text, err=self._err)
+        self.console.line(text, err=self._err)
 
     def problem(self, text: str) -> None:
         """Validation findings and warnings: always stderr."""
-        click.echo(text, err=True)
+        self.console.err(text)
 
     def log(self, platform: str, line: str) -> None:
         prefix = f"[{platform}] " if self.multi else ""
-        click.echo(f"{prefix}{line}", err=self._err)
+        self.console.line(f"{prefix}{line}", err=self._err)
 
     def stopped(self) -> None:
         """A run that ended in an error before any result: with ``--format json`` still one
         document (no builds); the one-line error goes to stderr as always."""
         if self.fmt == "json" and not self.reported:
-            click.echo(json.dumps({"status": "failed", "builds": []}, indent=2))
+            self.console.json({"status": "failed", "builds": []}, indent=2)
 
     def result(self, builds: Sequence[PlatformBuild], *, kept: bool) -> None:
         self.reported = True
         if self.fmt == "json":
             document = {"status": status_of(builds), "builds": [b.to_json() for b in builds]}
-            click.echo(json.dumps(document, indent=2))
+            self.console.json(document, indent=2)
             return
-        click.echo("")
+        out = self.console.out
+        out("")
         width = max((len(b.platform) for b in builds), default=0)
         for build in builds:
             if build.ok:
                 image = (build.image_id or "")[:19]
                 where = ", ".join(build.tags) if kept else "removed"
-                click.echo(
+                out(
                     f"{build.platform:<{width}}  ok      {image}  {human_size(build.size)}  "
                     f"{build.duration_s:.1f} s  {where}"
                 )
             else:
-                click.echo(f"{build.platform:<{width}}  FAILED  {build.error}")
+                out(f"{build.platform:<{width}}  FAILED  {build.error}")
                 for line in build.step_output[-20:-1]:
-                    click.echo(f"{'':<{width}}          | {line}")
+                    out(f"{'':<{width}}          | {line}")
         failed = [b.platform for b in builds if not b.ok]
         if failed:
-            click.echo(f"build failed for {', '.join(failed)}")
+            out(f"build failed for {', '.join(failed)}")
         else:
-            click.echo(f"build succeeded for {', '.join(b.platform for b in builds)}")
+            out(f"build succeeded for {', '.join(b.platform for b in builds)}")

@@ -22,10 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: Values shorter than this are not searched for in free text (they match by accident); the
-#: exact ``KEY=value`` form of the history prefix is redacted whatever the length.
-MIN_SEARCH_LEN = 4
-MASK = "***"
+from hubci.output.redact import MIN_MASKED, Redactor
 
 
 @dataclass(frozen=True)
@@ -48,22 +45,15 @@ def _walk_strings(node: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _walk_strings(item, path)
 
 
-def _history_pairs(values: Mapping[str, str]) -> list[tuple[str, str]]:
-    return [(f"{k}={v}", f"{k}={MASK}") for k, v in values.items() if v]
-
-
 def redact_text(text: str, values: Mapping[str, str]) -> str:
-    """``KEY=value`` -> ``KEY=***`` for each build env; then any findable value -> ``***``."""
-    for old, new in _history_pairs(values):
-        text = text.replace(old, new)
-    for value in sorted((v for v in values.values() if len(v) >= MIN_SEARCH_LEN), key=len):
-        text = text.replace(value, MASK)
-    return text
+    """``KEY=value`` -> ``KEY=***`` for each build env, then any findable value -> ``***``
+    (the output layer's redaction rules, for this build's values only)."""
+    return Redactor(values.values(), pairs=values.items())(text)
 
 
 def _contains(text: str, key: str, value: str) -> bool:
     return bool(value) and (
-        f"{key}={value}" in text or (len(value) >= MIN_SEARCH_LEN and value in text)
+        f"{key}={value}" in text or (len(value.strip()) >= MIN_MASKED and value.strip() in text)
     )
 
 

@@ -52,11 +52,14 @@ def matrix(
     Notes, warnings and an empty matrix are reported on stderr; the exit code is 0 unless an
     option is wrong (2).
     """
-    from hubci import ghactions, rules
+    from hubci import rules
     from hubci.matrix.plan import MatrixRequest, build_matrix
     from hubci.matrix.render import matrix_json, notes, write_github
+    from hubci.output.commands import is_github_actions
+    from hubci.output.console import Console
 
-    in_actions = ghactions.is_github_actions(os.environ)
+    console = Console()
+    in_actions = is_github_actions(os.environ)
     fmt = output or ("github" if in_actions else "json")
     output_file = os.environ.get("GITHUB_OUTPUT", "")
     if fmt == "github" and not output_file:
@@ -83,11 +86,11 @@ def matrix(
     info, warnings = notes(result, shown_root)
     for line in warnings:
         if fmt == "github":
-            click.echo(ghactions.annotation("warning", line, title="hubci matrix"), err=True)
+            console.annotation("warning", line, title="hubci matrix", err=True)
         else:
-            click.echo(f"hubci: warning: {line}", err=True)
+            console.err(f"hubci: warning: {line}")
     for line in info:
-        click.echo(f"hubci: {line}" if not line.startswith(" ") else line, err=True)
+        console.err(f"hubci: {line}" if not line.startswith(" ") else line)
     if fmt == "github":  # outputs first: a step that cannot write them prints no matrix
         summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
         try:
@@ -98,5 +101,5 @@ def matrix(
                 f"{exc.strerror or exc}",
                 hint="check $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, or use --format json",
             ) from exc
-    click.echo(matrix_json(result))
+    console.out(matrix_json(result))
     return 0

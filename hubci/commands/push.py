@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +106,8 @@ def push(
     4 timed out waiting, 130 interrupted.
     """
     from hubci.errors import UsageError
-    from hubci.push.render import (
-        Redactor,
-        TextReporter,
-        dump_json,
-        json_on_error,
-        plan_json,
-        plan_summary,
-    )
+    from hubci.output.console import Console
+    from hubci.push.render import TextReporter, json_on_error, plan_json, plan_summary
     from hubci.push.run import run_push
 
     if public and private:
@@ -146,41 +139,39 @@ def push(
     if not is_single(paths):
         return _push_many(options, paths, jobs)
     plan = resolve_plan(options)
-    redact = Redactor(plan.secrets())
-    reporter = TextReporter(verbose=verbose, redact=redact)
+    console = Console()
+    reporter = TextReporter(verbose=verbose)
     for warning in plan.tag_warnings:
         reporter.line(f"warning: {warning}")
-    with json_on_error(plan.output, redact):
+    with json_on_error(plan.output):
         result = run_push(plan, reporter)
     if result.status == "dry-run":
         assert result.bundle is not None
         bundle = result.bundle.to_json()
         if plan.output == "json":
-            click.echo(dump_json(plan_json(plan, bundle, result.files), redact))
+            console.json(plan_json(plan, bundle, result.files))
         else:
-            click.echo(redact(plan_summary(plan, bundle, result.files)))
+            console.out(plan_summary(plan, bundle, result.files))
         return 0
     from hubci.push.render import result_text
 
     if plan.output == "json":
-        click.echo(dump_json(result.to_json(), redact))
+        console.json(result.to_json())
     else:
-        click.echo(redact(result_text(result)))
+        console.out(result_text(result))
     if result.exit_code and result.error and plan.output == "json":
-        click.echo(redact(f"hubci: error: {result.error}"), err=True)
-    sys.stdout.flush()
+        console.err(f"hubci: error: {result.error}")
     return result.exit_code
 
 
 def _push_many(options: PushOptions, paths: tuple[str, ...], jobs: int) -> int:
     from hubci.matrix.multi import summary_table
+    from hubci.output.console import Console
     from hubci.push.many import outcomes_json, run_many
-    from hubci.push.render import Redactor, dump_json
 
     outcomes, code = run_many(options, paths, jobs)
-    redact = Redactor([s for o in outcomes for s in o.plan.secrets()])
     if options.output == "json":
-        click.echo(dump_json(outcomes_json(outcomes, code), redact))
+        Console().json(outcomes_json(outcomes, code))
     else:
-        click.echo(redact(summary_table(outcomes)))
+        Console().out(summary_table(outcomes))
     return code

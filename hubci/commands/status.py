@@ -45,7 +45,8 @@ def status(
     Exit codes: 0 succeeded, 1 failed, 2 usage error, 3 Hub or network error, 4 timed out,
     130 interrupted.
     """
-    from hubci.push.render import Redactor, TextReporter, dump_json, json_on_error, result_text
+    from hubci.output.console import Console
+    from hubci.push.render import TextReporter, json_on_error, result_text
     from hubci.push.status import resolve_status, run_status
 
     plan = resolve_status(
@@ -60,14 +61,14 @@ def status(
         output="json" if output == "json" else "text",
         name=name,
     )
-    redact = Redactor([plan.token.reveal()] if plan.token else [])
-    reporter = TextReporter(verbose=verbose, redact=redact)
-    with json_on_error(plan.output, redact):
+    console = Console()
+    reporter = TextReporter(verbose=verbose)
+    with json_on_error(plan.output):
         result = run_status(plan, reporter)
     if plan.output == "json":
-        click.echo(dump_json(result.to_json(), redact))
+        console.json(result.to_json())
         if result.exit_code and result.error:
-            click.echo(redact(f"hubci: error: {result.error}"), err=True)
+            console.err(f"hubci: error: {result.error}")
     else:
-        click.echo(redact(result_text(result)))
+        console.out(result_text(result))
     return result.exit_code

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
 
-from hubci.ghactions import annotation, is_github_actions
+from hubci.output.commands import is_github_actions
+from hubci.output.console import Console
 from hubci.tags.options import TagOptions, tag_rule_options
 
 
@@ -39,15 +39,16 @@ def tags(output_format: str, explain: bool, **kwargs: str | None) -> None:
     env = dict(os.environ)
     context, plan = options.resolve(env=env, cwd=Path.cwd())
     in_actions = is_github_actions(env)
+    console = Console()
     warnings = [*context.warnings, *plan.warnings]
     for warning in warnings:
         if in_actions:
-            click.echo(annotation("warning", warning), err=True)
+            console.annotation("warning", warning, err=True)
         else:
-            click.echo(f"hubci: warning: {warning}", err=True)
+            console.err(f"hubci: warning: {warning}")
     if output_format == "json":
         document = {**plan.as_dict(), "warnings": warnings, "context": context.as_dict()}
-        click.echo(json.dumps(document, indent=2))
+        console.json(document, indent=2)
         return
     for line in plan.describe() if explain else plan.all_tags:
-        click.echo(line)
+        console.out(line)

@@ -119,18 +119,20 @@ def validate(
     stands for the executor folders below it (a monorepo root). Exit 0 when no errors were found, 1
     otherwise (also for warnings with --strict), 2 for usage errors.
     """
+    from hubci.output.console import Console
     from hubci.validate import folders_to_validate, validate_folder
     from hubci.validate.report import all_ok, render
 
+    console = Console()
     if fmt is None:
-        # hubci.ghactions.is_github_actions, without importing that module (uuid, platform)
+        # hubci.output.commands.is_github_actions, without importing that module
         fmt = "github" if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" else "text"
     folders = folders_to_validate(paths)
     if not folders:
         if fmt == "json":  # still exactly one JSON document
-            click.echo(render([], "json"), nl=False)
+            console.emit(render([], "json"))
         else:
-            click.echo("hubci validate: no executor folder among the given paths")
+            console.out("hubci validate: no executor folder among the given paths")
         return
     reports = [
         validate_folder(
@@ -143,8 +145,5 @@ def validate(
         )
         for folder in folders
     ]
-    click.echo(
-        render(reports, fmt, strict=strict, workspace=os.environ.get("GITHUB_WORKSPACE")),
-        nl=False,
-    )
+    console.emit(render(reports, fmt, strict=strict, workspace=os.environ.get("GITHUB_WORKSPACE")))
     ctx.exit(0 if all_ok(reports, strict=strict) else 1)

@@ -29,9 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import click
-
-from hubci import ghactions
 from hubci.errors import (
     EXIT_FAILED,
     EXIT_HUB,
@@ -45,8 +42,9 @@ from hubci.errors import (
     UsageError,
     ValidationError,
 )
+from hubci.output.console import Console
 from hubci.push.plan import PushPlan
-from hubci.push.render import PushReporter, Redactor, TextReporter
+from hubci.push.render import PushReporter, TextReporter
 from hubci.push.result import PushResult
 from hubci.push.run import run_push, validate_plan
 
@@ -86,9 +84,7 @@ class GroupedReporter(TextReporter):
 
     def __init__(self, plan: PushPlan) -> None:
         self.buffer = io.StringIO()
-        super().__init__(
-            verbose=plan.verbose, redact=Redactor(plan.secrets()), err=self.buffer, tty=False
-        )
+        super().__init__(verbose=plan.verbose, err=self.buffer, tty=False)
 
     def text(self) -> str:
         return self.buffer.getvalue()
@@ -98,25 +94,27 @@ class LogSink:
     """Writes whole executor logs to one stream, one at a time (a group each in Actions)."""
 
     def __init__(self, out: TextIO | None = None, *, github: bool = False) -> None:
-        self.out = out
+        # stderr unless a stream is given (the Action writes its job log to stdout)
+        self.console = Console(stdout=out, stderr=out)
+        self.err = out is None
         self.github = github
         self._lock = threading.Lock()
 
     def line(self, text: str) -> None:
         with self._lock:
-            click.echo(text, file=self.out, err=self.out is None)
+            self.console.line(text, err=self.err)
 
     def block(self, title: str, text: str) -> None:
         body = text.rstrip("\n")
         with self._lock:
             if self.github:
-                click.echo(ghactions.command("group", title), file=self.out, err=self.out is None)
+                self.console.group(title, err=self.err)
             else:
-                click.echo(f"── {title}", file=self.out, err=self.out is None)
+                self.console.line(f"── {title}", err=self.err)
             if body:
-                click.echo(body, file=self.out, err=self.out is None)
+                self.console.line(body, err=self.err)
             if self.github:
-                click.echo("::endgroup::", file=self.out, err=self.out is None)
+                self.console.endgroup(err=self.err)
 
 
 def folder_labels(folders: Sequence[Path]) -> list[str]:
@@ -175,12 +173,11 @@ def _outcome(
             result = push(plan, reporter)
             code = result.exit_code
         except HubciError as exc:
-            error = Redactor(plan.secrets())(exc.format_message())
-            result = PushResult(status="failed", error=error)
+            result = PushResult(status="failed", error=exc.format_message())
             code = exc.exit_code
         except Exception as exc:  # a bug must not take the other pushes down with it
             error = f"internal error: {type(exc).__name__}: {exc}"
-            result = PushResult(status="failed", error=Redactor(plan.secrets())(error))
+            result = PushResult(status="failed", error=error)
             code = EXIT_INTERNAL
     log = reporter.text() if isinstance(reporter, GroupedReporter) else ""
     return PushOutcome(plan, result, code, time.monotonic() - started, log)
@@ -245,10 +242,6 @@ def push_many(
     return [o for o in outcomes if o is not None]
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _detail(outcome: PushOutcome) -> str:
     ex = outcome.result.executor
     if outcome.ok and ex is not None:
@@ -290,7 +283,13 @@ def summary_table(outcomes: Sequence[PushOutcome]) -> str:
 
 
 def summary_markdown(outcomes: Sequence[PushOutcome]) -> str:
+    from hubci.output.markdown import cell
+
     rows = summary_rows(outcomes)
     out = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * len(rows[0])]
-    out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows[1:]]
+    trusted = {2, 3, 5}  # status, exit code and time are hubci's own words and numbers
+    out += [
+        "| " + " | ".join(c if i in trusted else cell(c) for i, c in enumerate(r)) + " |"
+        for r in rows[1:]
+    ]
     return "### Executor pushes\n\n" + "\n".join(out) + "\n"

@@ -1,7 +1,7 @@
 """Render a matrix: one line of JSON on stdout, notes on stderr, and the Actions outputs.
 
 The JSON is a single line, so ``$GITHUB_OUTPUT`` gets plain ``name=value`` lines (written by
-:func:`hubci.ghactions.write_outputs`, which switches to the heredoc form only for multi-line
+:func:`hubci.output.commands.write_outputs`, which switches to the heredoc form only for multi-line
 values).
 """
 
@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hubci import ghactions
 from hubci.matrix.plan import MatrixResult, printable
+from hubci.output import commands
+from hubci.output.markdown import cell, code, text
+from hubci.output.neutralize import neutralize_json
 
 #: GitHub Actions refuses a matrix that would generate more jobs than this.
 GITHUB_MATRIX_LIMIT = 256
 
 
 def matrix_json(result: MatrixResult) -> str:
-    """``{"include": [...]}`` on one line, keys in a fixed order."""
-    return json.dumps(result.to_json(), separators=(",", ":"), ensure_ascii=False)
+    """``{"include": [...]}`` on one line, keys in a fixed order (``##[`` escaped in values)."""
+    return neutralize_json(json.dumps(result.to_json(), separators=(",", ":"), ensure_ascii=False))
 
 
 def _short(sha: str) -> str:
@@ -74,26 +76,23 @@ def github_outputs(result: MatrixResult) -> dict[str, str]:
 
 
 def summary_markdown(result: MatrixResult, root: str) -> str:
-    lines = [f"### Executor matrix\n\n{headline(result, root)}\n"]
+    lines = [f"### Executor matrix\n\n{text(headline(result, root), limit=1000)}\n"]
     if result.entries:
         lines.append("| path | name | jtype | platforms | why |")
         lines.append("| --- | --- | --- | --- | --- |")
         for e in result.entries:
             why = result.reasons.get(e.path, "")
-            cells = [e.path, e.name, e.jtype, e.platforms or "Hub default", why]
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            cells = [cell(e.path), cell(e.name), cell(e.jtype)]
+            cells += [cell(e.platforms, empty="Hub default"), cell(why)]
+            lines.append("| " + " | ".join(cells) + " |")
     if result.removed:
         lines.append("\nRemoved since the base (nothing to push):\n")
-        lines += [f"- `{printable(path)}`" for path in result.removed]
+        lines += [f"- {code(printable(path))}" for path in result.removed]
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write_github(result: MatrixResult, root: str, output: Path, summary: Path | None) -> None:
     """Append the outputs (and, when the runner gives a file, a step summary)."""
-    ghactions.write_outputs(output, github_outputs(result))
+    commands.write_outputs(output, github_outputs(result))
     if summary is not None:
-        ghactions.write_summary(summary, summary_markdown(result, root))
+        commands.write_summary(summary, summary_markdown(result, root))

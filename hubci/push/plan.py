@@ -124,9 +124,12 @@ def resolve_hub(hub: str | None, hub_url: str | None, env: Mapping[str, str]) ->
 def _check_url(url: str, where: str) -> str:
     from urllib.parse import urlsplit
 
+    from hubci.output.urls import scrub_url
+
+    shown = scrub_url(url.strip())  # credentials registered as secrets before any message
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        msg = f"{where} {url!r} is not an http(s) URL"
+        msg = f"{where} {shown!r} is not an http(s) URL"
         raise UsageError(msg, "use e.g. https://api.hubble.jina.ai, or --hub local")
     if parts.username or parts.password:
         msg = f"{where} must not carry credentials in the URL"
@@ -202,7 +205,7 @@ def parse_build_env(items: tuple[str, ...], env: Mapping[str, str]) -> dict[str,
                 msg = f"--build-env {key}: the environment variable {key} is not set"
                 raise UsageError(msg, f"export {key}, or pass --build-env {key}=VALUE")
             value = env[key]
-        out[key] = Secret(value)
+        out[key] = Secret(value, key=key)
     return out
 
 

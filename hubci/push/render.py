@@ -1,13 +1,13 @@
 """Push output: progress and build lines on stderr, one final result on stdout.
 
-Every text that leaves this module goes through a :class:`Redactor` holding the plan's secrets
-(token, executor secret, build-env values), so even a Hub that echoes a value in a build log or
-an error message cannot make hubci print it.
+Everything is written through :class:`hubci.output.console.Console`, which masks every secret of
+the run (token, executor secret, build-env values) and neutralises what a Hub or a build sends,
+so even a Hub that echoes a value in a build log or an error message cannot make hubci print it,
+and a build log line cannot act as a workflow command.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -15,30 +15,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from hubci.errors import HubciError
+from hubci.output.console import Console
 
 if TYPE_CHECKING:
     from hubci.hub.follow import BuildEvent
     from hubci.push.plan import PushPlan
     from hubci.push.result import PushResult
     from hubci.validate.findings import Finding
-
-MASK = "***"
-#: Values shorter than this are not searched for in output (masking "1" would shred every line);
-#: they are still never printed by hubci itself.
-MIN_MASKED = 3
-
-
-class Redactor:
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        values = {s for s in secrets if len(s) >= MIN_MASKED}
-        values |= {json.dumps(s)[1:-1] for s in values}  # as it appears inside JSON text
-        self._values = sorted(values, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for value in self._values:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
 
 
 class PushReporter(Protocol):
@@ -47,14 +30,6 @@ class PushReporter(Protocol):
     def line(self, text: str) -> None: ...
     def upload_progress(self, sent: int, total: int) -> None: ...
     def build_event(self, event: BuildEvent) -> None: ...
-
-
-def redact_error(exc: HubciError, redact: Redactor) -> HubciError:
-    """The same error with every secret value masked in its message and hint."""
-    exc.__dict__["message"] = redact(exc.message)
-    if exc.hint:
-        exc.hint = redact(exc.hint)
-    return exc
 
 
 def human_size(size: int) -> str:
@@ -73,23 +48,21 @@ class TextReporter:
         self,
         *,
         verbose: bool = False,
-        redact: Redactor | None = None,
         err: TextIO | None = None,
         tty: bool | None = None,
     ) -> None:
-        self.err = err if err is not None else sys.stderr
+        self.console = Console(stderr=err)
         self.verbose = verbose
-        self.redact = redact or Redactor()
-        self.tty = self.err.isatty() if tty is None else tty
+        stream = err if err is not None else sys.stderr
+        self.tty = stream.isatty() if tty is None else tty
         self._last_step = -1
         self._bar_open = False
 
     def _write(self, text: str) -> None:
         if self._bar_open:
-            self.err.write("\n")
+            self.console.err("")
             self._bar_open = False
-        self.err.write(self.redact(text) + "\n")
-        self.err.flush()
+        self.console.err(text)
 
     def line(self, text: str) -> None:
         self._write(text)
@@ -104,11 +77,12 @@ class TextReporter:
             self._last_step = step
             filled = percent * 30 // 100
             bar = "#" * filled + "-" * (30 - filled)
-            self.err.write(f"\rupload [{bar}] {percent:3d}% {human_size(sent)}/{human_size(total)}")
-            self.err.flush()
+            self.console.err(
+                f"\rupload [{bar}] {percent:3d}% {human_size(sent)}/{human_size(total)}", nl=False
+            )
             self._bar_open = percent < 100
             if percent == 100:
-                self.err.write("\n")
+                self.console.err("")
             return
         step = percent // 10
         if step == self._last_step:
@@ -227,12 +201,8 @@ def result_text(result: PushResult) -> str:
     return text
 
 
-def dump_json(obj: dict[str, Any], redact: Redactor) -> str:
-    return redact(json.dumps(obj, sort_keys=False))
-
-
 @contextmanager
-def json_on_error(output: str, redact: Redactor) -> Iterator[None]:
+def json_on_error(output: str) -> Iterator[None]:
     """With ``--format json``, a push or status that stops with an error (Hub or network,
     validation, interruption) still prints one result object: status failed and the one-line
     error. The error then propagates (its exit code and stderr line unchanged)."""
@@ -248,5 +218,5 @@ def json_on_error(output: str, redact: Redactor) -> Iterator[None]:
                 duration_s=time.monotonic() - started,
                 error=exc.format_message(),
             )
-            print(dump_json(failed.to_json(), redact), flush=True)
+            Console().json(failed.to_json())
         raise

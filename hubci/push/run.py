@@ -20,7 +20,7 @@ from hubci.hub.follow import Follower, FollowTimeout, Terminal
 from hubci.hub.form import PushForm
 from hubci.hub.retry import RetryPolicy
 from hubci.push.plan import HubTarget, PushPlan, require_token
-from hubci.push.render import PushReporter, Redactor, human_size, redact_error
+from hubci.push.render import PushReporter, human_size
 from hubci.push.result import (
     BundleInfo,
     ExecutorInfo,
@@ -275,7 +275,6 @@ def run_push(
     sleep: Callable[[float], None] = time.sleep,
 ) -> PushResult:
     """Validate, bundle, upload and follow; see the module docstring for what it returns."""
-    redact = Redactor(plan.secrets())
     if not plan.dry_run:
         require_token(plan.hub, plan.token)
     try:
@@ -310,8 +309,6 @@ def run_push(
                 with client:
                     pusher = Pusher(plan, client, reporter, info, bundle.path, sleep=sleep)
                     return pusher.run()
-    except HubciError as exc:
-        raise redact_error(exc, redact) from None
     except KeyboardInterrupt:
         # The Pusher handles Ctrl-C from the upload on; before it, nothing was pushed.
         msg = "interrupted before the upload; nothing was pushed"

@@ -24,7 +24,7 @@ from hubci.push.plan import (
     resolve_hub,
     resolve_token,
 )
-from hubci.push.render import PushReporter, Redactor, redact_error
+from hubci.push.render import PushReporter
 from hubci.push.result import ExecutorInfo, PushResult, built_platforms, failure_message
 from hubci.secret import Secret
 
@@ -110,7 +110,6 @@ def run_status(
     from hubci.push.run import hub_endpoint
 
     require_token(plan.hub, plan.token)
-    redact = Redactor([plan.token.reveal()] if plan.token else [])
     start = time.monotonic()
     deadline = None if plan.timeout is None else start + plan.timeout
     try:
@@ -173,7 +172,5 @@ def run_status(
                     warnings=follower.state.warnings,
                     session_id=client.session_id,
                 )
-    except HubciError as exc:
-        raise redact_error(exc, redact) from None
     except KeyboardInterrupt:
         raise Interrupted("interrupted before the build's task was found") from None

@@ -107,6 +107,9 @@ def embedded_hub(
         build_seconds=rules.HUB_DEFAULT_BUILD_SECONDS if build_seconds is None else build_seconds,
         max_upload_bytes=max_upload_bytes or rules.HUB_MAX_UPLOAD_BYTES,
     )
+    from hubci.output.logs import install
+
+    install()  # a library warning that reaches stderr is redacted and inert too
     with ExitStack() as stack:
         asyncio_log = logging.getLogger("asyncio")
         asyncio_log.addFilter(_PEER_GONE)

@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubci.output.console import Console
 from hubci.secret import Secret
 from hubci.server.config import (
     LOCAL_TOKEN_FILE,
@@ -46,10 +47,12 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    """Log records (they quote clients, builds and executors) redacted and made inert."""
+    from hubci.output.logs import install, safe_log_handler
+
+    install()
     root = logging.getLogger()
-    root.addHandler(handler)
+    root.addHandler(safe_log_handler(sys.stderr))
     root.setLevel(logging.INFO)
 
 
@@ -92,22 +95,22 @@ def run_serve(options: ServeOptions) -> None:
         server = HubServer(hub, access_log=True)
         url = url_of(sock)
 
+        console = Console()
+
         def started() -> None:
-            print(f"hubci hub listening on {url}", flush=True)
+            console.out(f"hubci hub listening on {url}")
             log.info(
                 "data folder %s, builder %s, users %s", folder, config.builder, ", ".join(users)
             )
             if not is_loopback(options.host):
                 log.warning("listening on %s: anyone who can reach it can try tokens", url)
             if generated:
-                print(
+                console.err(
                     "hubci hub: no --user given; created user `local` for this run, its token is "
                     f"in {token_file} (readable by you only). Use it with:\n"
                     f"  export JINA_HUBBLE_REGISTRY={url} "
                     f"JINA_AUTH_TOKEN=$(cat {shlex.quote(str(token_file))})\n"
-                    f"  then `hubci push FOLDER --hub {url}` or `jina hub push FOLDER`",
-                    file=sys.stderr,
-                    flush=True,
+                    f"  then `hubci push FOLDER --hub {url}` or `jina hub push FOLDER`"
                 )
 
         asyncio.run(server.serve_until_started(sock, started))

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from hubci.output.redact import redact
 from hubci.secret import Secret
 from hubci.server.builders import Builder, BuildJob
 from hubci.server.config import HubConfig
@@ -96,6 +97,7 @@ class Workers:
     def _finish_failed(
         self, task_id: str, subject: str, message: str, payload: dict[str, Any]
     ) -> None:
+        message = redact(message)
         payload = {"message": message, "readableMessage": message, **payload}
         text = str(payload.get("readableMessage") or message)
         line = {"type": "error", "subject": subject, "message": message, "payload": payload}
@@ -201,7 +203,7 @@ class Workers:
         protected: list[str] = task.data["immutableCommitTags"]
         all_tags = list(dict.fromkeys([*tags, *protected]))
         image = f"jinahub/{executor.id}"
-        build_env = {k: Secret(v) for k, v in self.store.build_env(tid).items()}
+        build_env = {k: Secret(v, key=k) for k, v in self.store.build_env(tid).items()}
         self._emit(tid, {"type": "start", "subject": "buildWorkspace"})
         self._emit(
             tid,
@@ -277,7 +279,9 @@ class Workers:
         log.info("task %s: built %s/%s %s", tid, executor.owner, executor.name, all_tags)
 
     def _console(self, task_id: str, line: str) -> None:
-        self._emit(task_id, {"type": "console", "subject": "buildWorkspace", "payload": line})
+        # build envs are Secrets (registered with the one redactor): masked in the task's log
+        payload = redact(line)
+        self._emit(task_id, {"type": "console", "subject": "buildWorkspace", "payload": payload})
 
 
 def _known(value: object) -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hubci.errors import ConfigError, UsageError
-from hubci.ghactions import is_github_actions
+from hubci.output.commands import is_github_actions
 from hubci.tags.event import ContextSource, EventContext
 from hubci.tags.git import Git, GitUnavailable
 

@@ -1,7 +1,8 @@
 """Reporters for ``hubci validate``: text for people, JSON for tools, annotations for GitHub.
 
-Each returns the whole output as one string; the command prints it. Findings never hold a
-secret (checks are written that way), so nothing here needs to mask.
+Each returns the whole output; the command prints it through :mod:`hubci.output.console`,
+which redacts and neutralises every line (file names and messages quote the repository).
+The GitHub rendering is a list of lines and annotation commands.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from typing import TYPE_CHECKING, Literal
 from hubci.validate.findings import ExecutorReport, Finding, Severity
 
 if TYPE_CHECKING:
-    from hubci.ghactions import AnnotationLevel
+    from hubci.output.commands import AnnotationLevel, WorkflowCommand
 
 Format = Literal["text", "json", "github"]
 FORMATS: tuple[Format, ...] = ("text", "json", "github")
-#: The runner shows at most 10 annotations of each level per step; the rest go to the log.
-ANNOTATIONS_PER_LEVEL = 10
 _LEVEL: dict[Severity, AnnotationLevel] = {
     Severity.ERROR: "error",
     Severity.WARNING: "warning",
@@ -91,13 +90,13 @@ def render_text(reports: Sequence[ExecutorReport], *, strict: bool = False) -> s
 
 
 def render_json(reports: Sequence[ExecutorReport], *, strict: bool = False) -> str:
-    import json
+    from hubci.output.console import json_text
 
     document = {
         "ok": all_ok(reports, strict=strict),
         "executors": [r.to_json(strict=strict) for r in reports],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document, indent=2) + "\n"
 
 
 def _workspace_path(path: str, workspace: str | None) -> str:
@@ -114,24 +113,19 @@ def _workspace_path(path: str, workspace: str | None) -> str:
 
 def render_github(
     reports: Sequence[ExecutorReport], *, strict: bool = False, workspace: str | None = None
-) -> str:
-    """Workflow-command annotations (file paths relative to ``workspace``), then a summary.
+) -> list[str | WorkflowCommand]:
+    """Workflow-command annotations (file paths relative to ``workspace``), then a summary line.
 
-    Past :data:`ANNOTATIONS_PER_LEVEL` per level, findings are printed as plain log lines.
+    The console turns annotations past the runner's limit per level into neutral log lines.
     """
-    from hubci.ghactions import annotation
+    from hubci.output.commands import annotation
 
-    lines: list[str] = []
-    shown: Counter[Severity] = Counter()
+    lines: list[str | WorkflowCommand] = []
     for report in reports:
         for f in report.findings:
             severity = f.severity
             if strict and severity == Severity.WARNING:
                 severity = Severity.ERROR
-            if shown[severity] >= ANNOTATIONS_PER_LEVEL:
-                lines.append(text_line(report, f))
-                continue
-            shown[severity] += 1
             message = f.message + (f" ({f.hint})" if f.hint else "")
             if f.file:
                 file: str | None = _workspace_path(_join(report.path, f.file), workspace)
@@ -149,7 +143,7 @@ def render_github(
                 )
             )
     lines.append(summary(reports, strict=strict))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def render(
@@ -158,9 +152,11 @@ def render(
     *,
     strict: bool = False,
     workspace: str | None = None,
-) -> str:
+) -> list[str | WorkflowCommand]:
+    """The whole output as lines (and, for ``github``, annotation commands)."""
     if fmt == "json":
-        return render_json(reports, strict=strict)
+        return [render_json(reports, strict=strict).rstrip("\n")]
     if fmt == "github":
         return render_github(reports, strict=strict, workspace=workspace)
-    return render_text(reports, strict=strict)
+    # one write: the redactor sees a value even where a line break splits it
+    return [render_text(reports, strict=strict).rstrip("\n")]

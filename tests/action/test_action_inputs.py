@@ -67,19 +67,18 @@ def test_bad_values(name: str, value: str, message: str) -> None:
 
 
 def test_secret_values_lists_build_env_values() -> None:
-    env = {env_name("build-env"): "A=one=two\n B=three\npasted-value", env_name("token"): "tok "}
-    assert sorted(secret_values(env)) == ["one=two", "pasted-value", "three", "tok"]
-
-
-def test_build_output_cannot_act_as_workflow_commands() -> None:
-    from hubci.action.run import neutralize
-
-    text = "  | Step 1/2\n::error::injected\n   ::add-mask::x\nwarning: fine"
-    assert neutralize(text).splitlines() == [
-        "  | Step 1/2",
-        "| ::error::injected",
-        "|    ::add-mask::x",
-        "warning: fine",
+    env = {
+        env_name("build-env"): "A=one=two\n B=three\npasted-value",
+        env_name("token"): "tok ",
+        env_name("hub-url"): "https://me:pa55word@hub.example",
+    }
+    assert sorted(secret_values(env), key=lambda kv: kv[1]) == [
+        (None, "me:pa55word"),
+        ("A", "one=two"),
+        (None, "pa55word"),
+        (None, "pasted-value"),
+        ("B", "three"),
+        (None, "tok"),
     ]
 
 

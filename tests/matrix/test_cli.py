@@ -102,7 +102,7 @@ def test_github_format_writes_outputs_and_summary(
     assert outputs["count"] == "1"
     assert json.loads(outputs["removed"]) == ["execs/b"]
     text = summary.read_text()
-    assert "| execs/a | alpha | A | Hub default | changed execs/a/executor.py |" in text
+    assert "| `execs/a` | `alpha` | `A` | Hub default | `changed execs/a/executor.py` |" in text
     assert "Removed since the base (nothing to push):\n\n- `execs/b`\n" in text
 
 

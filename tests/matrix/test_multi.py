@@ -94,7 +94,7 @@ def test_three_concurrent_pushes_one_failing(hub: HubHandle, tmp_path: Path) -> 
         ["gamma", "gamma", "succeeded", "0"],
     ]
     assert rows[4] == "2 of 3 succeeded; exit code 1"
-    assert "| beta | beta | failed | 1 | v1 |" in summary_markdown(outcomes)
+    assert "| `beta` | `beta` | failed | 1 | `v1` |" in summary_markdown(outcomes)
 
     log = out.getvalue()
     groups = sorted(line for line in log.splitlines() if line.startswith("::group::"))

@@ -7,7 +7,8 @@ import json
 
 from hubci.errors import HubError
 from hubci.hub.follow import BuildEvent
-from hubci.push.render import Redactor, TextReporter, redact_error, result_text
+from hubci.output.redact import Redactor, register
+from hubci.push.render import TextReporter, result_text
 from hubci.push.result import BundleInfo, ExecutorInfo, PushResult
 
 
@@ -18,9 +19,11 @@ def test_redactor_masks_plain_and_json_escaped_values() -> None:
     assert redact("1 stays") == "1 stays"  # too short to mask without shredding output
 
 
-def test_redact_error_masks_message_and_hint() -> None:
-    exc = redact_error(HubError("bad tok-123", "hint tok-123"), Redactor(["tok-123"]))
-    assert exc.format_message() == "bad *** (hint ***)"
+def test_errors_are_redacted_when_shown() -> None:
+    register("tok-123")
+    err = io.StringIO()
+    HubError("bad tok-123", "hint tok-123").show(err)
+    assert err.getvalue() == "hubci: error: bad *** (hint ***)\n"
 
 
 def test_progress_without_tty_is_ten_percent_steps() -> None:
@@ -43,10 +46,11 @@ def test_progress_on_a_tty_is_one_bar() -> None:
 
 def test_console_lines_only_when_verbose_and_redacted() -> None:
     err = io.StringIO()
-    quiet = TextReporter(err=err, tty=False, redact=Redactor(["hunter2"]))
+    register("hunter2")
+    quiet = TextReporter(err=err, tty=False)
     quiet.build_event(BuildEvent("console", "buildWorkspace", "pip says hunter2"))
     assert err.getvalue() == ""
-    loud = TextReporter(err=err, tty=False, verbose=True, redact=Redactor(["hunter2"]))
+    loud = TextReporter(err=err, tty=False, verbose=True)
     loud.build_event(BuildEvent("console", "buildWorkspace", "pip says hunter2"))
     loud.build_event(BuildEvent("stage", "buildWorkspace", "start"))
     assert err.getvalue().splitlines() == ["  | pip says ***", "build: buildWorkspace start"]

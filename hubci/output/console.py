@@ -1,0 +1,141 @@
+"""The console: the only writer of hubci's stdout and stderr.
+
+Every text method redacts (:mod:`hubci.output.redact`) and neutralises
+(:mod:`hubci.output.neutralize`) what it is given, whatever its origin, so a line from a build, a
+Hub or a repository cannot become a workflow command or show a secret. The one raw line hubci
+writes is a :class:`~hubci.output.commands.WorkflowCommand`, escaped by its own module.
+
+Annotations beyond the runner's limit per level (10 per step) are not dropped: they are written
+as plain (neutral) log lines, and the first time that happens one line says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+import click
+
+from hubci.output import commands
+from hubci.output.commands import AnnotationLevel, WorkflowCommand
+from hubci.output.neutralize import neutralize, neutralize_json
+from hubci.output.redact import redact
+
+_lock = threading.RLock()
+_annotations: Counter[str] = Counter()
+
+
+def safe(text: str) -> str:
+    """What any text becomes on its way out: redacted, then made inert."""
+    return neutralize(redact(text))
+
+
+def json_text(document: Any, *, indent: int | None = None, compact: bool = False) -> str:
+    """A JSON document as the console writes it: redacted, ``##[`` escaped, still valid."""
+    import json
+
+    separators = (",", ":") if compact else None
+    text = json.dumps(document, indent=indent, separators=separators)
+    return neutralize_json(redact(text))
+
+
+class Console:
+    """Writes to ``stdout``/``stderr`` (default: the process's streams at the time of writing,
+    so click's test runner sees them; a buffer such as ``io.StringIO`` works too)."""
+
+    def __init__(self, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+
+    def _write(self, text: str, *, err: bool, nl: bool = True) -> None:
+        stream = self._stderr if err else self._stdout
+        with _lock:
+            click.echo(text, file=stream, err=err and stream is None, nl=nl)
+
+    def out(self, text: str = "", *, nl: bool = True) -> None:
+        self._write(safe(text), err=False, nl=nl)
+
+    def err(self, text: str = "", *, nl: bool = True) -> None:
+        self._write(safe(text), err=True, nl=nl)
+
+    def line(self, text: str = "", *, err: bool = False) -> None:
+        self._write(safe(text), err=err)
+
+    def json(
+        self,
+        document: Any,
+        *,
+        indent: int | None = None,
+        compact: bool = False,
+        err: bool = False,
+    ) -> None:
+        """One JSON document (redacted values, ``##[`` escaped), parseable as it was."""
+        self._write(json_text(document, indent=indent, compact=compact), err=err)
+
+    def command(self, command: WorkflowCommand, *, err: bool = False) -> None:
+        """A workflow command; an annotation past the runner's limit becomes a log line."""
+        if command.name in commands.LEVELS:
+            with _lock:
+                _annotations[command.name] += 1
+                shown = _annotations[command.name]
+            if shown > commands.ANNOTATIONS_PER_LEVEL:
+                self._overflow(command, first=shown == commands.ANNOTATIONS_PER_LEVEL + 1, err=err)
+                return
+        self._write(command.render(), err=err)
+
+    def _overflow(self, command: WorkflowCommand, *, first: bool, err: bool) -> None:
+        level = command.name
+        if first:
+            self.line(
+                f"hubci: the runner shows {commands.ANNOTATIONS_PER_LEVEL} {level} annotations "
+                "per step; the rest follow as log lines",
+                err=err,
+            )
+        props = dict(command.properties)
+        where = props.get("file", "")
+        if where and props.get("line"):
+            where += f":{props['line']}" + (f":{props['col']}" if props.get("col") else "")
+        parts = [f"{level}:", f"{where}:" if where else "", props.get("title", ""), command.data]
+        self.line(" ".join(p for p in parts if p), err=err)
+
+    def annotation(
+        self,
+        level: AnnotationLevel,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        title: str | None = None,
+        err: bool = False,
+    ) -> None:
+        self.command(
+            commands.annotation(level, message, file=file, line=line, col=col, title=title),
+            err=err,
+        )
+
+    def emit(self, items: Iterable[str | WorkflowCommand], *, err: bool = False) -> None:
+        """Lines and commands in order (a reporter's whole output)."""
+        for item in items:
+            if isinstance(item, WorkflowCommand):
+                self.command(item, err=err)
+            else:
+                self.line(item, err=err)
+
+    def add_masks(self, value: str) -> None:
+        for command in commands.add_masks(value):
+            self.command(command)
+
+    def group(self, title: str, *, err: bool = False) -> None:
+        self.command(commands.group(title), err=err)
+
+    def endgroup(self, *, err: bool = False) -> None:
+        self.command(commands.endgroup(), err=err)
+
+
+def reset_annotation_counts() -> None:
+    """A new step (or test) starts from no annotations."""
+    with _lock:
+        _annotations.clear()
