@@ -65,8 +65,11 @@ def _print_traceback() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: renders every error once, as one line, with the right exit code."""
-    from hubci.output.console import Console
+    import warnings
 
+    from hubci.output.console import Console, show_warning
+
+    warnings.showwarning = show_warning
     console = Console()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args

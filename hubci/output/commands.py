@@ -13,7 +13,6 @@ delimiter, so no value can add another output); the step summary to ``$GITHUB_ST
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -42,18 +41,32 @@ def _bounded(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
 class WorkflowCommand:
-    """One ``::name props::data`` line, built only from :data:`NAMES`."""
+    """One ``::name props::data`` line, built only from :data:`NAMES` (a plain class: the
+    pre-commit hook imports it, and a dataclass costs a millisecond to create)."""
 
-    name: str
-    data: str = ""
-    properties: tuple[tuple[str, str], ...] = ()
+    __slots__ = ("data", "name", "properties")
 
-    def __post_init__(self) -> None:
-        if self.name not in NAMES:
-            msg = f"hubci does not emit the workflow command {self.name!r}"
+    def __init__(
+        self, name: str, data: str = "", properties: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        if name not in NAMES:
+            msg = f"hubci does not emit the workflow command {name!r}"
             raise ValueError(msg)
+        self.name = name
+        self.data = data
+        self.properties = properties
+
+    def __repr__(self) -> str:
+        return f"WorkflowCommand({self.name!r}, {self.data!r}, {self.properties!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkflowCommand) and (
+            (self.name, self.data, self.properties) == (other.name, other.data, other.properties)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.data, self.properties))
 
     def render(self) -> str:
         data = self.data if self.name == "add-mask" else redact(self.data)

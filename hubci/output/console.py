@@ -11,7 +11,7 @@ as plain (neutral) log lines, and the first time that happens one line says so.
 
 from __future__ import annotations
 
-import threading
+import _thread
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -23,7 +23,7 @@ from hubci.output.commands import AnnotationLevel, WorkflowCommand
 from hubci.output.neutralize import neutralize, neutralize_json
 from hubci.output.redact import redact
 
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _annotations: Counter[str] = Counter()
 
 
@@ -133,6 +133,22 @@ class Console:
 
     def endgroup(self, *, err: bool = False) -> None:
         self.command(commands.endgroup(), err=err)
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` through the console (a library's warning may quote a URL or a
+    server's words)."""
+    import warnings
+
+    text = warnings.formatwarning(message, category, filename, lineno, line)
+    Console(stderr=file).err(text.rstrip("\n"))
 
 
 def reset_annotation_counts() -> None:

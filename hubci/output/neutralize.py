@@ -21,6 +21,7 @@ It is idempotent and safe on hubci's own text, so the console applies it to ever
 from __future__ import annotations
 
 import re
+from functools import cache
 
 #: Unicode's Default_Ignorable_Code_Point set, plus combining diacritical marks: characters a
 #: culture-sensitive comparison may skip.
@@ -29,16 +30,22 @@ IGNORABLE = (
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
     "\U0001d173-\U0001d17a\U000e0000-\U000e0fff\u0300-\u036f"
 )
-_SKIP = rf"[\s{IGNORABLE}]"
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
-#: A line the runner would read as ``::command``.
-_COMMAND_START = re.compile(rf"{_SKIP}*:[{IGNORABLE}]*:")
-#: ``##[`` with anything ignorable between its characters.
-_LEGACY = re.compile(rf"#[{IGNORABLE}]*#[{IGNORABLE}]*\[")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Prefix of a line that would otherwise start a workflow command.
 INERT_PREFIX = "| "
 REPLACEMENT = "\ufffd"
+
+
+@cache
+def _unicode_rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a line the runner would read as ``::command``, ``##[`` with ignorable characters
+    between its characters): compiled on first need, as ASCII text needs neither."""
+    skip = rf"[\s{IGNORABLE}]"
+    return (
+        re.compile(rf"{skip}*:[{IGNORABLE}]*:"),
+        re.compile(rf"#[{IGNORABLE}]*#[{IGNORABLE}]*\["),
+    )
 
 
 def _legacy_inert(match: re.Match[str]) -> str:
@@ -46,10 +53,15 @@ def _legacy_inert(match: re.Match[str]) -> str:
 
 
 def _line(segment: str) -> str:
-    if _COMMAND_START.match(segment):
+    if segment.isascii():
+        if segment.lstrip().startswith("::"):
+            segment = INERT_PREFIX + segment
+        return segment.replace("##[", "##\\[")
+    command_start, legacy = _unicode_rules()
+    if command_start.match(segment):
         segment = INERT_PREFIX + segment
     if "#" in segment:
-        segment = _LEGACY.sub(_legacy_inert, segment)
+        segment = legacy.sub(_legacy_inert, segment)
     return segment
 
 
@@ -87,4 +99,6 @@ def neutralize_json(document: str) -> str:
     line of its output starts with ``::``; what is left is ``##[`` inside a string, where the
     ``[`` becomes its escape ``\\u005b`` (the same character to a JSON reader).
     """
-    return _LEGACY.sub(lambda m: m.group()[:-1] + "\\u005b", document)
+    if document.isascii():
+        return document.replace("##[", "##\\u005b")
+    return _unicode_rules()[1].sub(lambda m: m.group()[:-1] + "\\u005b", document)

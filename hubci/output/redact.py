@@ -17,8 +17,8 @@ Besides the value as given, each secret is found:
 
 from __future__ import annotations
 
+import _thread
 import re
-import threading
 from collections.abc import Iterable
 
 MASK = "***"
@@ -68,7 +68,7 @@ class Redactor:
         return self._pattern.sub(MASK, text)
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _values: set[str] = set()
 _pairs: set[tuple[str, str]] = set()
 _current: Redactor | None = Redactor()

@@ -77,3 +77,19 @@ def test_the_check_would_see_a_direct_write() -> None:
     calls = [_name(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)]
     assert set(calls) <= FORBIDDEN_CALLS
     assert len(calls) == 2
+
+
+def test_python_warnings_go_through_the_layer() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings\n"
+        "from hubci.output.console import show_warning\n"
+        "from hubci.output.redact import register\n"
+        "register('tok-5e3c7a'); warnings.showwarning = show_warning\n"
+        "warnings.warn('x\\r::set-output name=a::b tok-5e3c7a')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "tok-5e3c7a" not in proc.stderr
+    assert "\n| ::set-output" in proc.stderr  # (text mode reads the bare \\r as \\n)
