@@ -11,28 +11,38 @@ What is retried, and why it is safe:
   either the body was not completely sent (a Hub checks ``md5sum`` against the whole file before
   it builds anything) or, when the whole body was sent, the Hub lists no task for our session id.
   Once a 2xx answer arrived the upload is never repeated; the build is followed instead.
-Any other 4xx fails at once with the server's ``readableMessage``.
+Any other 4xx fails at once with the server's ``readableMessage``; a 3xx too: redirects are never
+followed (the token must not go to another origin, an upload body must not be sent twice).
+
+Every attempt runs under a :class:`~hubci.netguard.Watchdog` that ends it at the command's
+``deadline`` (time.monotonic; raises :class:`~hubci.hub.errors.DeadlineReached`, exit code 4) or
+at its own cap (JSON calls: ``timeouts.read``), whatever the server drips; retries never wait past
+the deadline. JSON answers are read with a size limit, gzip/deflate decoded with bounded memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from hubci import __version__
 from hubci.errors import AuthError, HubError
 from hubci.hub.errors import (
     TRANSPORT_ERRORS,
+    DeadlineReached,
     describe,
     error_for_status,
     is_timeout,
+    redirect_error,
 )
 from hubci.hub.form import PushForm, StreamedBody
 from hubci.hub.retry import (
@@ -43,20 +53,23 @@ from hubci.hub.retry import (
     parse_retry_after,
 )
 from hubci.hub.stream import StreamResponse
+from hubci.netguard import BodyRefused, GuardedAdapter, Watchdog, WatchdogFired, read_body
 from hubci.secret import Secret
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: Bytes handed to the socket per write while uploading (urllib3's default is 16 KiB, which
 #: costs a Python round trip through the multipart encoder every 16 KiB).
 UPLOAD_BLOCK = 1024 * 1024
-
-
-class _BigBlockAdapter(HTTPAdapter):
-    """An HTTPAdapter whose connections send request bodies in UPLOAD_BLOCK pieces."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("blocksize", UPLOAD_BLOCK)
-        super().init_poolmanager(*args, **kwargs)
+#: Largest JSON answer read; an error answer's body is read up to ERROR_BODY_LIMIT.
+JSON_LIMIT = 8 * 1024 * 1024
+ERROR_BODY_LIMIT = 64 * 1024
+#: The encodings hubci decodes itself, with bounded memory (never br/zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+#: How far past the deadline a last lookup for the timeout report may run (:meth:`grace`).
+REPORT_GRACE_SECONDS = 5.0
+#: Shortest socket timeout handed to requests.
+MIN_SOCKET_TIMEOUT = 0.05
+NOT_A_HUB_HINT = "check --hub-url / JINA_HUBBLE_REGISTRY (the Hub's base URL)"
 
 
 @dataclass(frozen=True)
@@ -68,10 +81,10 @@ class Timeouts:
     stall: float = 90.0
 
 
-def _json_or_none(resp: requests.Response) -> Any:
+def _parse_json(raw: bytes) -> Any:
     try:
-        return resp.json()
-    except ValueError:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -95,6 +108,8 @@ class HubClient:
     log: Callable[[str], None] = print
     ci: str = "(unset)"
     session_id: str = field(default_factory=lambda: str(uuid.uuid1()))
+    #: When the command gives up (time.monotonic); None: never.
+    deadline: float | None = None
     #: False while no upload of this session can have started a build: none was fully sent, or
     #: the Hub refused each one. Tells an interrupted upload whether anything was pushed.
     upload_may_have_built: bool = field(default=False, init=False)
@@ -102,7 +117,7 @@ class HubClient:
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self._session = requests.Session()
-        adapter = _BigBlockAdapter()
+        adapter = GuardedAdapter(blocksize=UPLOAD_BLOCK)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update(self._headers())
@@ -112,6 +127,7 @@ class HubClient:
         headers = {
             "User-Agent": f"hubci/{__version__} {requests.utils.default_user_agent()}",
             "Accept-Charset": "utf-8",
+            "Accept-Encoding": ACCEPT_ENCODING,
             "jinameta-session-id": self.session_id,
             "jinameta-hubci": __version__,
             "jinameta-jina": "(unset)",
@@ -136,11 +152,67 @@ class HubClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def remaining(self) -> float | None:
+        """Seconds until the deadline (negative once past); None without a deadline."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    @contextmanager
+    def grace(self, seconds: float = REPORT_GRACE_SECONDS) -> Iterator[None]:
+        """Calls inside may run ``seconds`` past the deadline (a last lookup for a report)."""
+        saved = self.deadline
+        if saved is not None:
+            self.deadline = max(saved, time.monotonic()) + seconds
+        try:
+            yield
+        finally:
+            self.deadline = saved
+
+    def _check_deadline(self, method: str) -> None:
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise DeadlineReached(f"no answer from the Hub to {method} before --timeout ran out")
+
+    def _expiry(self, cap: float | None) -> float | None:
+        """When an attempt must end: the deadline or ``cap`` seconds from now, the nearer."""
+        until = None if cap is None else time.monotonic() + cap
+        known = [t for t in (self.deadline, until) if t is not None]
+        return min(known) if known else None
+
+    def _watchdog(self, method: str, cap: float | None) -> Watchdog:
+        self._check_deadline(method)
+        return Watchdog(self._expiry(cap))
+
+    def _socket_timeouts(self, read: float) -> tuple[float, float]:
+        left = self.remaining()
+        connect = self.timeouts.connect
+        if left is not None:
+            connect, read = min(connect, left), min(read, left)
+        return max(connect, MIN_SOCKET_TIMEOUT), max(read, MIN_SOCKET_TIMEOUT)
+
+    def _post(self, dog: Watchdog, method: str, **kwargs: Any) -> requests.Response:
+        """POST under ``dog``, never following a redirect. A call the watchdog ended raises
+        (past the deadline: DeadlineReached), even when it looked like a short answer."""
+        try:
+            with dog.active():
+                resp = self._session.post(
+                    self.url(method), allow_redirects=False, stream=True, **kwargs
+                )
+        except TRANSPORT_ERRORS:
+            self._check_deadline(method)
+            raise
+        if dog.fired:
+            resp.close()
+            self._check_deadline(method)
+            raise _cut(method)
+        return resp
+
     def _retrying(self, attempt: Callable[[], Any], *, within: float | None = None) -> Any:
-        """Run ``attempt`` under the retry policy; ``within`` (seconds) tightens its time budget."""
+        """Run ``attempt`` under the retry policy; ``within`` (seconds) and the deadline tighten
+        its time budget."""
         policy = self.retry
-        if within is not None and within < policy.total_seconds:
-            policy = dataclasses.replace(policy, total_seconds=max(within, 0.0))
+        budget = [t for t in (within, self.remaining()) if t is not None]
+        if budget and min(budget) < policy.total_seconds:
+            policy = dataclasses.replace(policy, total_seconds=max(min(budget), 0.0))
         try:
             return call_with_retry(policy, attempt, log=self.log)
         except RetriesExhausted as exc:
@@ -150,33 +222,56 @@ class HubClient:
             ) from None
 
     def _check(self, resp: requests.Response, method: str) -> None:
-        """Raise Retryable for retried statuses, a mapped error for other errors."""
-        if resp.status_code in RETRY_STATUSES:
+        """Raise Retryable for retried statuses, a mapped error for other errors and redirects."""
+        status = resp.status_code
+        if status in RETRY_STATUSES:
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             resp.close()
-            raise Retryable(f"HTTP {resp.status_code} from {method}", retry_after=retry_after)
-        if resp.status_code >= 400:
-            body = _json_or_none(resp)
+            raise Retryable(f"HTTP {status} from {method}", retry_after=retry_after)
+        if 300 <= status < 400:
+            location = resp.headers.get("Location")
             resp.close()
-            raise error_for_status(resp.status_code, body, method, self.session_id)
+            raise redirect_error(status, location, self.url(method), method, self.session_id)
+        if status >= 400:
+            try:
+                body = _parse_json(read_body(resp, limit=ERROR_BODY_LIMIT, what=method))
+            except (BodyRefused, *TRANSPORT_ERRORS):
+                body = None
+            resp.close()
+            raise error_for_status(status, body, method, self.session_id)
 
     def _call_json(self, method: str, **kwargs: Any) -> Any:
         """POST without side effects; retried on transport errors and retried statuses."""
 
         def attempt() -> Any:
+            dog = self._watchdog(method, self.timeouts.read)
             try:
-                resp = self._session.post(
-                    self.url(method),
-                    timeout=(self.timeouts.connect, self.timeouts.read),
-                    **kwargs,
+                resp = self._post(
+                    dog, method, timeout=self._socket_timeouts(self.timeouts.read), **kwargs
                 )
+                try:
+                    with dog.active():
+                        self._check(resp, method)
+                        raw = read_body(
+                            resp,
+                            limit=JSON_LIMIT,
+                            what=f"the Hub's answer to {method}",
+                            hint=NOT_A_HUB_HINT,
+                        )
+                finally:
+                    resp.close()
+                if dog.fired:  # the watchdog's shutdown ended the body early
+                    self._check_deadline(method)
+                    raise _cut(method)
             except TRANSPORT_ERRORS as exc:
-                raise Retryable(f"{describe(exc)} from {method}") from exc
-            self._check(resp, method)
-            body = _json_or_none(resp)
+                self._check_deadline(method)
+                raise Retryable(f"{_reason(exc, dog)} from {method}") from exc
+            finally:
+                dog.close()
+            body = _parse_json(raw)
             if not isinstance(body, dict):
                 msg = f"{self.base_url} answered {method} with something that is not Hub JSON"
-                raise HubError(msg, "check --hub-url / JINA_HUBBLE_REGISTRY (the Hub's base URL)")
+                raise HubError(msg, NOT_A_HUB_HINT)
             return body
 
         return self._retrying(attempt)
@@ -210,6 +305,18 @@ class HubClient:
                 return task
         return None
 
+    def _open_stream(self, resp: requests.Response, method: str, dog: Watchdog) -> StreamResponse:
+        """Check an answer under ``dog``, then hand both over to the stream that reads it."""
+        try:
+            with dog.active():
+                self._check(resp, method)
+        except BaseException:
+            dog.close()
+            raise
+        return StreamResponse(
+            resp, method, deadline=self.deadline, stall=self.timeouts.stall, watchdog=dog
+        )
+
     def query_progress(
         self,
         task_id: str,
@@ -234,18 +341,22 @@ class HubClient:
                     ("id", task_id),
                 ]
             )
+            dog = self._watchdog(method, max(read, MIN_SOCKET_TIMEOUT))
             try:
-                resp = self._session.post(
-                    self.url(method),
+                resp = self._post(
+                    dog,
+                    method,
                     data=body,
                     headers={"Content-Type": body.content_type},
-                    timeout=(self.timeouts.connect, max(read, 0.1)),
-                    stream=True,
+                    timeout=self._socket_timeouts(max(read, MIN_SOCKET_TIMEOUT)),
                 )
             except TRANSPORT_ERRORS as exc:
-                raise Retryable(f"{describe(exc)} from {method}") from exc
-            self._check(resp, method)
-            return StreamResponse(resp, method)
+                dog.close()
+                raise Retryable(f"{_reason(exc, dog)} from {method}") from exc
+            except BaseException:
+                dog.close()
+                raise
+            return self._open_stream(resp, method, dog)
 
         result: StreamResponse = self._retrying(attempt, within=within)
         return result
@@ -258,45 +369,70 @@ class HubClient:
         on_attempt: Callable[[], None] | None = None,
     ) -> Upload:
         """Send the bundle; returns the open build stream (2xx), or the task the Hub created for
-        an upload it never answered. Never repeats an upload the Hub may have started building."""
+        an upload it never answered. Never repeats an upload the Hub may have started building.
+
+        The watchdog allows ``timeouts.read`` seconds without progress: since the last block of
+        the body left, or for the first answer once all of it did (and never past the deadline).
+        """
         method = form.endpoint
+        read = self.timeouts.read
 
         def attempt() -> Upload:
             if on_attempt is not None:
                 on_attempt()
-            body = StreamedBody(form, progress)
+            dog = self._watchdog(method, read)
+
+            def sent(done: int, total: int) -> None:
+                dog.arm(self._expiry(read))  # progress: the Hub is taking the body
+                if progress is not None:
+                    progress(done, total)
+
+            body = StreamedBody(form, sent)
             try:
-                resp = self._session.post(
-                    self.url(method),
+                resp = self._post(
+                    dog,
+                    method,
                     data=body.monitor,
                     headers={"Content-Type": body.content_type},
-                    timeout=(self.timeouts.connect, self.timeouts.read),
-                    stream=True,
+                    timeout=self._socket_timeouts(read),
                 )
             except TRANSPORT_ERRORS as exc:
+                dog.close()
                 if not body.complete or isinstance(exc, requests.ConnectTimeout):
-                    raise Retryable(f"{describe(exc)} from {method}") from exc
+                    raise Retryable(f"{_reason(exc, dog)} from {method}") from exc
                 # The whole body left and no answer came: the Hub may or may not have started
                 # a build. Its task list (keyed by our session id) decides.
                 task = self.find_task(form.name)
                 if task is not None:
                     return Upload(task=task)
-                if is_timeout(exc):
+                if dog.fired or is_timeout(exc):
                     raise HubError(
-                        f"the Hub did not answer {method} within {self.timeouts.read:.0f}s",
+                        f"the Hub did not answer {method} within {read:.0f}s",
                         "it may still build the upload: check with `hubci status PATH`; "
                         f"session id {self.session_id}",
                     ) from exc
                 raise Retryable(f"{describe(exc)} from {method}") from exc
+            except BaseException:
+                dog.close()
+                raise
             finally:
                 self.upload_may_have_built = body.complete
                 body.close()
             try:
-                self._check(resp, method)
+                stream = self._open_stream(resp, method, dog)
             except BaseException:
                 self.upload_may_have_built = False  # the Hub refused it: no build
                 raise
-            return Upload(stream=StreamResponse(resp, method))
+            return Upload(stream=stream)
 
         result: Upload = self._retrying(attempt)
         return result
+
+
+def _cut(method: str) -> Exception:
+    return WatchdogFired(f"no answer from {method} in time")
+
+
+def _reason(exc: BaseException, dog: Watchdog) -> str:
+    """A transport error in one short phrase; a call the watchdog ended is a read timeout."""
+    return "read timeout" if dog.fired else describe(exc)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
 
-from hubci.errors import AuthError, HubciError, HubError
+from hubci.errors import AuthError, BuildTimeout, HubciError, HubError
 
 #: Everything the transport can raise while talking to the Hub.
 TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
@@ -20,6 +21,17 @@ class HubRejected(HubError):
     def __init__(self, message: str, hint: str | None = None, *, status: int) -> None:
         super().__init__(message, hint)
         self.status = status
+
+
+class DeadlineReached(BuildTimeout):
+    """The command's deadline (--timeout) passed while waiting for the Hub (exit code 4)."""
+
+    def __init__(
+        self,
+        message: str = "no answer from the Hub before --timeout ran out",
+        hint: str | None = "the build may still finish; run again with a longer --timeout",
+    ) -> None:
+        super().__init__(message, hint)
 
 
 class StreamBroken(Exception):
@@ -121,4 +133,38 @@ def error_for_status(status: int, body: Any, endpoint: str, session_id: str) -> 
         )
     return HubRejected(
         f"the Hub failed on {endpoint} (HTTP {status}): {said}", where, status=status
+    )
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url`` and nothing else (never its userinfo, path or query);
+    None when it names no usable origin."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if not scheme or not host or not scheme.isascii() or not scheme.isalpha():
+        return None
+    if not host.isascii() or not all(c.isalnum() or c in ".-_:" for c in host):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def redirect_error(
+    status: int, location: str | None, request_url: str, endpoint: str, session_id: str
+) -> HubRejected:
+    """A 3xx answer: hubci never follows one (the token must not go to another origin, and an
+    upload body must not be sent again), so it names the target's origin and the fix."""
+    target = origin_of(urljoin(request_url, location)) if location else None
+    where = f"to {target}" if target else "without a usable Location"
+    return HubRejected(
+        f"the Hub answered {endpoint} with a redirect (HTTP {status}) {where}, which hubci "
+        "does not follow",
+        f"set --hub-url / JINA_HUBBLE_REGISTRY to the Hub's real address; session id {session_id}",
+        status=status,
     )

@@ -6,6 +6,11 @@ The push stream (hub-protocol.md §6) carries stage lines and ends with ``comple
 ``executor.queryProgress`` (§7), reconnecting with backoff until a terminal report or the
 deadline. Every line is shown once: replayed progress is matched against what the push stream
 already showed and then de-duplicated by its sequence number ``sn``.
+
+The deadline holds whatever the Hub does: the streams check it after every read (and their
+watchdog ends reads that never return), so garbage, drips or huge lines cannot keep a follow
+running past it; it surfaces as :class:`FollowTimeout` or
+:class:`~hubci.hub.errors.DeadlineReached` (its base class).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any, Literal
 
 from hubci.errors import AuthError, HubError
 from hubci.hub.client import HubClient
-from hubci.hub.errors import HubRejected, StreamBroken
+from hubci.hub.errors import DeadlineReached, HubRejected, StreamBroken
 from hubci.hub.stream import StreamResponse
 
 EventKind = Literal["stage", "console", "warning", "status"]
@@ -200,8 +205,8 @@ def _progress(line: dict[str, Any], state: FollowState, emit: Callable[[BuildEve
         emit(event)
 
 
-class FollowTimeout(Exception):
-    pass
+class FollowTimeout(DeadlineReached):
+    """The deadline passed before the build ended."""
 
 
 @dataclass
@@ -225,18 +230,13 @@ class Follower:
         if left is not None and left <= 0:
             raise FollowTimeout
 
-    def _read_timeout(self, stream: StreamResponse) -> None:
-        left = self.remaining()
-        stall = self.client.timeouts.stall
-        stream.set_read_timeout(stall if left is None else min(stall, left))
-
     def stream_events(self, stream: StreamResponse) -> Iterator[dict[str, Any]]:
-        """Stream events; no read waits past the deadline or longer than the stall timeout."""
-        self._read_timeout(stream)
+        """Stream events; no read waits past the deadline or longer than the stall timeout
+        (the stream bounds each read and checks both after every chunk)."""
+        stream.tighten(self.deadline)
         for event in stream.events():
             yield event
             self._check_deadline()
-            self._read_timeout(stream)
 
     def push_stream(self, stream: StreamResponse) -> tuple[Terminal | None, str | None]:
         """Read the push stream: (terminal, None) or (None, why it ended early)."""

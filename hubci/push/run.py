@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubci.errors import HubciError, HubError, Interrupted, UsageError
 from hubci.hub.client import HubClient, Timeouts
+from hubci.hub.errors import DeadlineReached
 from hubci.hub.follow import Follower, FollowTimeout, Terminal
 from hubci.hub.form import PushForm
 from hubci.hub.retry import RetryPolicy
@@ -129,6 +130,7 @@ class Pusher:
         self.sleep = sleep
         self.start = time.monotonic()
         self.deadline = None if plan.timeout is None else self.start + plan.timeout
+        client.deadline = self.deadline  # every call of this push ends by the deadline
         self.task: dict[str, Any] | None = None
 
     @property
@@ -137,7 +139,8 @@ class Pusher:
 
     def lookup_task(self) -> str | None:
         if self.task is None:
-            self.task = _task_quietly(self.client, self.plan.name)
+            with self.client.grace():  # for the report: a few seconds past the deadline at most
+                self.task = _task_quietly(self.client, self.plan.name)
         return self.task_id
 
     def form(self) -> PushForm:
@@ -176,6 +179,18 @@ class Pusher:
         )
 
     def timeout(self) -> PushResult:
+        if not self.client.upload_may_have_built:  # whoami or the upload itself ran out
+            error = (
+                f"no result within --timeout {self.plan.timeout:g}s: the upload did not "
+                "finish, so no build started; push again (with a longer --timeout)"
+            )
+            return PushResult(
+                status="timeout",
+                bundle=self.bundle,
+                duration_s=time.monotonic() - self.start,
+                error=error,
+                session_id=self.client.session_id,
+            )
         self.lookup_task()
         follow = f"hubci status --id {self.task_id}" if self.task_id else "hubci status PATH"
         error = (
@@ -198,6 +213,13 @@ class Pusher:
         )
 
     def run(self) -> PushResult:
+        """Upload and follow; the deadline reached in any phase is the timeout result."""
+        try:
+            return self._run()
+        except DeadlineReached:  # FollowTimeout included
+            return self.timeout()
+
+    def _run(self) -> PushResult:
         plan, client, reporter = self.plan, self.client, self.reporter
         user = client.whoami()
         who = user.get("name") if isinstance(user.get("name"), str) else "?"
@@ -224,8 +246,6 @@ class Pusher:
         )
         try:
             return self._follow(upload.stream, upload.task, follower)
-        except FollowTimeout:
-            return self.timeout()
         except KeyboardInterrupt:
             if plan.hub.local:  # the embedded Hub stops with this command, and the build too
                 msg = "interrupted; the embedded local Hub stops with hubci push, and the build too"
@@ -307,6 +327,7 @@ def run_push(
                     ci=plan.ci_vendor,
                 )
                 with client:
+                    # the Pusher starts the --timeout clock and hands its deadline to the client
                     pusher = Pusher(plan, client, reporter, info, bundle.path, sleep=sleep)
                     return pusher.run()
     except KeyboardInterrupt:

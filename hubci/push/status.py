@@ -15,7 +15,8 @@ from typing import Any
 
 from hubci.errors import HubciError, HubError, Interrupted, UsageError
 from hubci.hub.client import HubClient, Timeouts
-from hubci.hub.follow import Follower, FollowTimeout
+from hubci.hub.errors import DeadlineReached
+from hubci.hub.follow import Follower
 from hubci.hub.retry import RetryPolicy
 from hubci.push.plan import (
     HubTarget,
@@ -112,6 +113,7 @@ def run_status(
     require_token(plan.hub, plan.token)
     start = time.monotonic()
     deadline = None if plan.timeout is None else start + plan.timeout
+    task_id = plan.task_id  # known once found; named in the timeout result
     try:
         with hub_endpoint(plan.hub, plan.token, plan.local_data_dir, reporter) as (url, token):
             client = HubClient(
@@ -120,6 +122,7 @@ def run_status(
                 timeouts=timeouts or Timeouts(),
                 retry=retry or RetryPolicy(),
                 log=reporter.line,
+                deadline=deadline,  # every call, whoami's retries too, ends by --timeout
             )
             with client:
                 # Fails fast (exit 3) on a wrong URL or token; following alone would keep
@@ -143,16 +146,6 @@ def run_status(
                 )
                 try:
                     terminal = follower.task(task_id, replay=plan.replay)
-                except FollowTimeout:
-                    return PushResult(
-                        status="timeout",
-                        task_id=task_id,
-                        duration_s=time.monotonic() - start,
-                        error=(
-                            f"no result within --timeout {plan.timeout:g}s; the build may still "
-                            f"finish: run `hubci status --id {task_id}` again"
-                        ),
-                    )
                 except KeyboardInterrupt:
                     msg = "interrupted; the build goes on at the Hub"
                     raise Interrupted(
@@ -172,5 +165,16 @@ def run_status(
                     warnings=follower.state.warnings,
                     session_id=client.session_id,
                 )
+    except DeadlineReached:  # in any phase: whoami, finding the task, following it
+        again = f"`hubci status --id {task_id}`" if task_id else "`hubci status`"
+        return PushResult(
+            status="timeout",
+            task_id=task_id,
+            duration_s=time.monotonic() - start,
+            error=(
+                f"no result within --timeout {plan.timeout:g}s; the build may still "
+                f"finish: run {again} again"
+            ),
+        )
     except KeyboardInterrupt:
         raise Interrupted("interrupted before the build's task was found") from None
