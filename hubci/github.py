@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from hubci.netguard import GuardedAdapter, guard
 from hubci.output.neutralize import flatten
 from hubci.output.redact import redact
 from hubci.secret import Secret
@@ -141,6 +143,8 @@ class GitHubReporter:
     read_timeout: float = 15.0
     attempts: int = 3
     retry_wait: float = 1.0
+    #: Longest one call may take, retries included, whatever the API drips (a watchdog).
+    call_seconds: float = 60.0
     warnings: list[str] = field(default_factory=list, init=False)
     _disabled: set[str] = field(default_factory=set, init=False, repr=False)
     _repo: Any = field(default=None, init=False, repr=False)
@@ -155,6 +159,9 @@ class GitHubReporter:
             token=self.context.token.reveal(), session=session, api_version=API_VERSION
         )
         self._gh.session.base_url = self.context.api_url.rstrip("/")
+        adapter = GuardedAdapter()  # connections end when a call's watchdog fires
+        self._gh.session.mount("https://", adapter)
+        self._gh.session.mount("http://", adapter)
         # github3 sets this from api_version; keep it even if a future release stops doing so.
         self._gh.session.headers["X-GitHub-Api-Version"] = API_VERSION
 
@@ -254,7 +261,8 @@ class GitHubReporter:
             reraise=True,
         )
         try:
-            return retrying(call)
+            with guard(time.monotonic() + self.call_seconds):
+                return retrying(call)
         except (gh_exc.GitHubException, TypeError) as exc:
             self._warn(kind, what, exc)
             return False

@@ -431,3 +431,24 @@ def test_unreachable_api_is_a_warning_and_is_not_tried_again(
         f"GitHub API at {closed}; check GITHUB_API_URL"
     ]
     _no_token_anywhere(reporter, caplog)
+
+
+def test_an_api_that_drips_its_answer_cannot_hold_the_job() -> None:
+    """The repository lookup against an API that sends one header byte a second ends at the
+    call's watchdog, as one warning (the socket read timeout alone would never end it)."""
+    import time
+
+    from testing.hostile_hub import HostileHub
+
+    api = HostileHub("drip-headers", "repo").start()  # GET /repos/octo/repo
+    try:
+        context = GitHubContext(api.url, "octo/repo", SHA, PR, Secret(TOKEN))
+        reporter = GitHubReporter(context, attempts=1, call_seconds=2.0)
+        started = time.monotonic()
+        assert reporter.set_status("x", "pending", description="d", target_url=None) is False
+        assert time.monotonic() - started < 15
+        assert len(reporter.warnings) == 1
+        assert "cannot reach the GitHub API" in reporter.warnings[0]
+        assert TOKEN not in reporter.warnings[0]
+    finally:
+        api.stop()
