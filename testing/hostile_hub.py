@@ -334,8 +334,9 @@ class _Handler(socketserver.BaseRequestHandler):
             extra = [f"Content-Length: {len(self.hub.body)}"]
             if self.hub.encoding:
                 extra.append(f"Content-Encoding: {self.hub.encoding}")
-            self._head(kind, *extra)
+            self._head(kind, *extra, "Connection: close")
             self.request.sendall(self.hub.body)
+            return  # and close: the client's next call opens a new connection
         if mode == "drip-body":
             self._head(kind, "Connection: close")
             self._drip(b"x" * (1 << 20))

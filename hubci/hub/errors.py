@@ -9,6 +9,7 @@ import requests
 import urllib3.exceptions
 
 from hubci.errors import AuthError, BuildTimeout, HubciError, HubError
+from hubci.output.neutralize import flatten
 
 #: Everything the transport can raise while talking to the Hub.
 TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
@@ -80,8 +81,8 @@ def is_timeout(exc: BaseException) -> bool:
 
 
 def one_line(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
+    """A server's words on one line, at most 300 characters."""
+    return flatten(text, _MAX_MESSAGE)
 
 
 def readable_message(body: Any) -> str | None:

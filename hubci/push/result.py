@@ -87,13 +87,21 @@ class ExecutorInfo:
         }
 
 
+#: Longest part of a Hub's failure message quoted in a result.
+MAX_HUB_MESSAGE = 1000
+
+
 def failure_message(terminal: Terminal) -> str | None:
-    """The result's ``error`` for how a build ended: who refused it, in the Hub's words."""
+    """The result's ``error`` for how a build ended: who refused it, in the Hub's words (on one
+    line, at most :data:`MAX_HUB_MESSAGE` characters of them)."""
+    from hubci.output.neutralize import flatten
+
+    said = flatten(terminal.error, MAX_HUB_MESSAGE) if terminal.error else terminal.error
     if terminal.status != "failed":
-        return terminal.error
+        return said
     if terminal.stage == "normalizer":
-        return f"the Hub's normalizer rejected the bundle: {terminal.error}"
-    return f"the build failed: {terminal.error}"
+        return f"the Hub's normalizer rejected the bundle: {said}"
+    return f"the build failed: {said}"
 
 
 def built_platforms(task: dict[str, Any] | None) -> tuple[str, ...]:

@@ -95,3 +95,57 @@ def test_hub_url_credentials_never_show(hostile: Path) -> None:
         for channel in (shown, run.stderr, run.summary, *run.outputs.values()):
             assert password not in channel
         assert "input hub-url" in run.stdout
+
+
+def test_a_hostile_hub_stream_cannot_steer_the_runner(hostile: Path) -> None:
+    """A Hub whose build log and error are workflow commands, markdown and the token itself."""
+    import json
+
+    from testing.hostile_hub import HostileHub
+
+    token = "tok-abcdef123456"
+    lines = [
+        {"type": "start", "subject": "buildWorkspace"},
+        {"type": "console", "subject": "b", "payload": "10%\r::set-output name=x::pwned"},
+        {"type": "console", "subject": "b", "payload": "RUN echo ##[set-output name=y;]pwned"},
+        {"type": "console", "subject": "b", "payload": f"echo {token} and {token.upper()}"},
+        {"type": "warning", "subject": "b", "message": "\n::add-mask::x\u200b::error::y"},
+        {
+            "type": "error",
+            "payload": {
+                "readableMessage": f"failed\r\n</details>\n\n# pwned @octo-org\r::set-output "
+                f"name=z::pwned {token}"
+            },
+        },
+    ]
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    hub = HostileHub("fixed", "executor.push", body=body).start()
+    try:
+        run = run_action(
+            hostile,
+            {
+                "path": "hello",
+                "mode": "push",
+                "token": token,
+                "hub-url": hub.url,
+                "verbose": "true",
+            },
+            event="push",
+            ref="refs/tags/v1.0.0",
+        )
+    finally:
+        hub.stop()
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.outputs["status"] == "failed"
+    assert set(run.outputs) == set(OUTPUTS)
+    _assert_runner_safe(run.stdout)
+    _assert_runner_safe(run.stderr)
+    # shown, inert (text mode reads the bare \r as a line break, as the runner does)
+    assert "  | 10%\n| ::set-output name=x::pwned\n" in run.stdout
+    assert "##\\[set-output name=y;]pwned" in run.stdout
+    shown = "\n".join(ln for ln in run.stdout.splitlines() if not ln.startswith("::add-mask::"))
+    for channel in (shown, run.stderr, run.summary, *run.outputs.values()):
+        assert token not in channel
+    tokens = GFM.parse(run.summary)
+    assert [t.type for t in tokens].count("heading_open") == 1
+    assert [t for t in tokens if t.type == "html_block"] == []
