@@ -33,6 +33,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import ProxyManager
 
 from hubci.errors import HubError
+from hubci.output.sizes import human_size
 
 #: Largest piece read from a socket, or inflated, in one step.
 READ_PIECE = 64 * 1024
@@ -236,13 +237,6 @@ def response_socket(resp: requests.Response) -> socket.socket | None:
 # -- bounded bodies -------------------------------------------------------------------------
 
 
-def human_bytes(size: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:g} {unit}"
-    return f"{size} bytes"
-
-
 #: What hubci asks for (``Accept-Encoding``) and reads; anything else is refused.
 ENCODINGS = ("gzip", "x-gzip", "deflate")
 
@@ -295,7 +289,7 @@ def read_body(
 ) -> bytes:
     """The whole decoded body, refused with :class:`BodyRefused` past ``limit`` bytes (checked
     before and while reading, so neither memory nor time goes to the rest)."""
-    too_large = f"{what} is larger than {human_bytes(limit)}"
+    too_large = f"{what} is larger than {human_size(limit)}"
     declared = resp.headers.get("Content-Length", "")
     encoded = resp.headers.get("Content-Encoding", "").strip().lower() not in ("", "identity")
     if declared.strip().isdigit() and int(declared) > limit and not encoded:

@@ -12,23 +12,13 @@ from typing import Literal, Protocol
 
 from hubci.build.builder import PlatformBuild
 from hubci.output.console import Console
+from hubci.output.sizes import human_size
 
 Format = Literal["text", "json"]
 
 
 def status_of(builds: Sequence[PlatformBuild]) -> str:
     return "succeeded" if builds and all(b.ok for b in builds) else "failed"
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"  # pragma: no cover - the loop always returns
 
 
 class Reporter(Protocol):

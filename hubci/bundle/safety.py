@@ -10,6 +10,7 @@ from typing import Final
 from hubci.bundle import codes
 from hubci.bundle.files import BundleEntry, FileSet, collect_files
 from hubci.bundle.secretfiles import secret_findings
+from hubci.output.sizes import human_size
 from hubci.validate.findings import Finding, Severity
 
 #: How many files/folders a limit hint names.
@@ -38,13 +39,13 @@ def _limit_findings(entries: list[BundleEntry], *, max_bytes: int, max_files: in
     total = sum(entry.size for entry in entries)
     if total > max_bytes:
         biggest = sorted(entries, key=lambda e: (-e.size, e.relpath))[:_NAMED]
-        named = ", ".join(f"{e.relpath} ({human_bytes(e.size)})" for e in biggest)
+        named = ", ".join(f"{e.relpath} ({human_size(e.size)})" for e in biggest)
         out.append(
             codes.finding(
                 codes.TOO_BIG,
                 Severity.ERROR,
-                f"the bundle would hold {human_bytes(total)}, over the limit of "
-                f"{human_bytes(max_bytes)}",
+                f"the bundle would hold {human_size(total)}, over the limit of "
+                f"{human_size(max_bytes)}",
                 hint=f"biggest files: {named}; ignore them (.gitignore/.dockerignore) and "
                 "download big models at build or start time",
             )
@@ -94,15 +95,3 @@ def _before_1980(mtime: float) -> bool:
         return time.localtime(mtime).tm_year < 1980
     except (OverflowError, OSError, ValueError):
         return mtime < 0
-
-
-def human_bytes(n: int) -> str:
-    """``1536`` -> ``1.5 KiB``."""
-    if n < 1024:
-        return f"{n} B"
-    value = n / 1024
-    for unit in ("KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from hubci.errors import HubciError
 from hubci.output.console import Console
+from hubci.output.sizes import human_size
 
 if TYPE_CHECKING:
     from hubci.hub.follow import BuildEvent
@@ -30,15 +31,6 @@ class PushReporter(Protocol):
     def line(self, text: str) -> None: ...
     def upload_progress(self, sent: int, total: int) -> None: ...
     def build_event(self, event: BuildEvent) -> None: ...
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 class TextReporter:

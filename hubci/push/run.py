@@ -20,8 +20,9 @@ from hubci.hub.errors import DeadlineReached
 from hubci.hub.follow import Follower, FollowTimeout, Terminal
 from hubci.hub.form import PushForm
 from hubci.hub.retry import RetryPolicy
+from hubci.output.sizes import human_size
 from hubci.push.plan import HubTarget, PushPlan, require_token
-from hubci.push.render import PushReporter, human_size
+from hubci.push.render import PushReporter
 from hubci.push.result import (
     BundleInfo,
     ExecutorInfo,

@@ -14,9 +14,10 @@ from hubci.build import builder
 from hubci.build.builder import PlatformBuild
 from hubci.build.engine import EngineInfo, _display, connect, engine_available, engine_url
 from hubci.build.prepare import dockerfile_relpath, parse_build_env, repo_name
-from hubci.build.render import BuildReporter, human_size
+from hubci.build.render import BuildReporter
 from hubci.build.run import BuildPlan
 from hubci.errors import EXIT_HUB, EngineUnavailable, UsageError
+from hubci.output.sizes import human_size
 
 
 @pytest.fixture
@@ -207,8 +208,8 @@ def test_json_output_has_exactly_the_agreed_keys(capsys: pytest.CaptureFixture[s
 def test_human_size() -> None:
     assert human_size(None) == "-"
     assert human_size(999) == "999 B"
-    assert human_size(712_138) == "712.1 KB"
-    assert human_size(3_200_000_000) == "3.2 GB"
+    assert human_size(712_138) == "695.4 KiB"
+    assert human_size(3_200_000_000) == "3.0 GiB"
 
 
 @pytest.mark.parametrize(

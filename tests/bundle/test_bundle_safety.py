@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubci.bundle import bundle_findings, collect_files
-from hubci.bundle.safety import human_bytes
+from hubci.output.sizes import human_size
 from hubci.validate.findings import Finding
 
 MakeTree = Callable[[dict[str, str | bytes]], Path]
@@ -192,5 +192,5 @@ def test_collection_problems_are_included(make_tree: MakeTree) -> None:
         (3 * 1024**3, "3.0 GiB"),
     ],
 )
-def test_human_bytes(n: int, text: str) -> None:
-    assert human_bytes(n) == text
+def test_human_size(n: int, text: str) -> None:
+    assert human_size(n) == text
