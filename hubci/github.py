@@ -33,6 +33,7 @@ from tenacity import (
 )
 
 from hubci.netguard import GuardedAdapter, guard
+from hubci.output.markdown import truncate
 from hubci.output.neutralize import flatten
 from hubci.output.redact import redact
 from hubci.secret import Secret
@@ -236,9 +237,7 @@ class GitHubReporter:
             footer += f" · [workflow run]({self.context.run_url})"
         footer += "</sub>\n"
         room = MAX_COMMENT_CHARS - len(marker) - len(footer) - 1
-        if len(body) > room:
-            note = "\n\n… (truncated: the full report is in the job summary)"
-            body = body[: room - len(note)] + note
+        body = truncate(body, room, "\n\n… (truncated: the full report is in the job summary)")
         return redact(f"{marker}\n{body.rstrip()}{footer}")
 
     def _repository(self) -> Any:

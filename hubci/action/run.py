@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import tempfile
@@ -361,7 +360,7 @@ def write_results(summary: RunSummary, env: Mapping[str, str]) -> str:
             for row in rows
         ],
     }
-    outputs = {
+    outputs: dict[str, str | commands.JsonOutput] = {
         "executor-id": (ex.id if ex else None) or "",
         "name": (ex.name if ex and ex.name else first.name if first else None) or "",
         "owner": (ex.owner if ex else None) or "",
@@ -372,7 +371,7 @@ def write_results(summary: RunSummary, env: Mapping[str, str]) -> str:
         "task-id": (first.result.task_id if first and first.result else None) or "",
         "status": status,
         "visibility": (ex.visibility if ex else None) or "",
-        "result-json": json.dumps(result_json, separators=(",", ":")),
+        "result-json": commands.JsonOutput(result_json),
     }
     output_file = env.get("GITHUB_OUTPUT")
     if output_file:

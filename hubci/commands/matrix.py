@@ -54,7 +54,7 @@ def matrix(
     """
     from hubci import rules
     from hubci.matrix.plan import MatrixRequest, build_matrix
-    from hubci.matrix.render import matrix_json, notes, write_github
+    from hubci.matrix.render import notes, write_github
     from hubci.output.commands import is_github_actions
     from hubci.output.console import Console
 
@@ -101,5 +101,5 @@ def matrix(
                 f"{exc.strerror or exc}",
                 hint="check $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY, or use --format json",
             ) from exc
-    console.out(matrix_json(result))
+    console.json(result.to_json(), compact=True)
     return 0

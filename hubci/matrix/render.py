@@ -7,21 +7,22 @@ values).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hubci.matrix.plan import MatrixResult, printable
 from hubci.output import commands
+from hubci.output.commands import JsonOutput
+from hubci.output.console import json_text
 from hubci.output.markdown import cell, code, text
-from hubci.output.neutralize import neutralize_json
 
 #: GitHub Actions refuses a matrix that would generate more jobs than this.
 GITHUB_MATRIX_LIMIT = 256
 
 
 def matrix_json(result: MatrixResult) -> str:
-    """``{"include": [...]}`` on one line, keys in a fixed order (``##[`` escaped in values)."""
-    return neutralize_json(json.dumps(result.to_json(), separators=(",", ":"), ensure_ascii=False))
+    """``{"include": [...]}`` on one line, keys in a fixed order, as the console writes it
+    (strings redacted, ``##[`` escaped): the same text as the ``matrix`` output."""
+    return json_text(result.to_json(), compact=True)
 
 
 def _short(sha: str) -> str:
@@ -67,11 +68,11 @@ def notes(result: MatrixResult, root: str) -> tuple[list[str], list[str]]:
     return info, warnings
 
 
-def github_outputs(result: MatrixResult) -> dict[str, str]:
+def github_outputs(result: MatrixResult) -> dict[str, str | JsonOutput]:
     return {
-        "matrix": matrix_json(result),
+        "matrix": JsonOutput(result.to_json()),
         "count": str(len(result.entries)),
-        "removed": json.dumps(result.removed, separators=(",", ":"), ensure_ascii=False),
+        "removed": JsonOutput(result.removed),
     }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from hubci.output.redact import MIN_MASKED, redact
 
@@ -130,24 +130,40 @@ def _format_output(name: str, value: str) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
-def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
-    """Append outputs (redacted) to the $GITHUB_OUTPUT file."""
+class JsonOutput:
+    """An output whose value is a JSON document (``result-json``, a matrix): its strings are
+    redacted one by one, so that the value stays valid JSON whatever the secrets are."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+
+
+def write_outputs(path: Path, outputs: Mapping[str, str | JsonOutput]) -> None:
+    """Append outputs (redacted) to the $GITHUB_OUTPUT file; JSON outputs on one line."""
+    from hubci.output.console import json_text
+
     with path.open("a", encoding="utf-8") as fh:
         for name, value in outputs.items():
-            fh.write(_format_output(name, redact(value)))
+            if isinstance(value, JsonOutput):
+                text = json_text(value.document, compact=True)
+            else:
+                text = redact(value)
+            fh.write(_format_output(name, text))
 
 
 def write_summary(path: Path, markdown: str) -> None:
     """Append markdown (redacted) to $GITHUB_STEP_SUMMARY, within the runner's limit."""
+    from hubci.output.markdown import truncate
+
     data = redact(markdown)
     data = data if data.endswith("\n") else data + "\n"
-    encoded = data.encode("utf-8")
     existing = path.stat().st_size if path.exists() else 0
     room = SUMMARY_LIMIT - existing - 200
     if room <= 0:
         return
-    if len(encoded) > room:
-        note = "\n\n_(summary truncated: the runner keeps at most 1 MiB)_\n"
-        data = encoded[: room - len(note)].decode("utf-8", "ignore") + note
+    note = "\n\n_(summary truncated: the runner keeps at most 1 MiB)_\n"
+    data = truncate(data, room, note, size=lambda text: len(text.encode("utf-8")))
     with path.open("a", encoding="utf-8") as fh:
         fh.write(data)

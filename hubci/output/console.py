@@ -21,7 +21,7 @@ import click
 from hubci.output import commands
 from hubci.output.commands import AnnotationLevel, WorkflowCommand
 from hubci.output.neutralize import neutralize, neutralize_json
-from hubci.output.redact import redact
+from hubci.output.redact import redact, redact_document
 
 _lock = _thread.RLock()
 _annotations: Counter[str] = Counter()
@@ -33,12 +33,23 @@ def safe(text: str) -> str:
 
 
 def json_text(document: Any, *, indent: int | None = None, compact: bool = False) -> str:
-    """A JSON document as the console writes it: redacted, ``##[`` escaped, still valid."""
+    """A JSON document as the console writes it: every string redacted (not the text: a secret
+    ``null`` must not unquote a value), ``##[`` escaped, still valid JSON."""
     import json
 
     separators = (",", ":") if compact else None
-    text = json.dumps(document, indent=indent, separators=separators)
-    return neutralize_json(redact(text))
+    text = json.dumps(redact_document(document), indent=indent, separators=separators)
+    return neutralize_json(text)
+
+
+class JsonDocument:
+    """A JSON document among a reporter's lines: written with :func:`json_text`."""
+
+    __slots__ = ("document", "indent")
+
+    def __init__(self, document: Any, *, indent: int | None = None) -> None:
+        self.document = document
+        self.indent = indent
 
 
 class Console:
@@ -71,7 +82,8 @@ class Console:
         compact: bool = False,
         err: bool = False,
     ) -> None:
-        """One JSON document (redacted values, ``##[`` escaped), parseable as it was."""
+        """One JSON document (redacted values, ``##[`` escaped), parseable as it was; never
+        through the text redactor, which does not know JSON."""
         self._write(json_text(document, indent=indent, compact=compact), err=err)
 
     def command(self, command: WorkflowCommand, *, err: bool = False) -> None:
@@ -116,11 +128,15 @@ class Console:
             err=err,
         )
 
-    def emit(self, items: Iterable[str | WorkflowCommand], *, err: bool = False) -> None:
-        """Lines and commands in order (a reporter's whole output)."""
+    def emit(
+        self, items: Iterable[str | WorkflowCommand | JsonDocument], *, err: bool = False
+    ) -> None:
+        """Lines, commands and JSON documents in order (a reporter's whole output)."""
         for item in items:
             if isinstance(item, WorkflowCommand):
                 self.command(item, err=err)
+            elif isinstance(item, JsonDocument):
+                self.json(item.document, indent=item.indent, err=err)
             else:
                 self.line(item, err=err)
 

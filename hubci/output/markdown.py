@@ -11,6 +11,7 @@ GitHub's table syntax requires (inside code too).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from hubci.output.neutralize import flatten
 
@@ -51,3 +52,29 @@ def text(value: str | None, *, limit: int = DEFAULT_LIMIT) -> str:
     flat = _INLINE.sub(r"\\\1", flatten(value or "", limit))
     flat = _BLOCK_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", flat)
     return flat.replace("@", "@\u2060")
+
+
+def truncate(markdown: str, limit: int, note: str, *, size: Callable[[str], int] = len) -> str:
+    """``markdown`` within ``limit`` (as measured by ``size``), cut at a line boundary, never
+    inside a line: untrusted text sits in one-line code spans, and a span cut open would let
+    the rest of its text render as markdown. A code fence or ``<details>`` left open is closed
+    before ``note``, which is appended."""
+    if size(markdown) <= limit:
+        return markdown
+    closers = "\n```\n" + "\n</details>\n" * markdown.count("<details")
+    room = limit - size(note) - size(closers)
+    kept: list[str] = []
+    used = 0
+    for line in markdown.split("\n"):
+        cost = size(line) + 1
+        if used + cost > room:
+            break
+        kept.append(line)
+        used += cost
+    fences = sum(line.lstrip().startswith("```") for line in kept)
+    if fences % 2:
+        kept.append("```")
+    opened = sum(line.lstrip().startswith("<details") for line in kept)
+    closed = sum(line.lstrip().startswith("</details>") for line in kept)
+    kept += ["", "</details>"] * max(opened - closed, 0)
+    return "\n".join(kept).rstrip("\n") + note

@@ -5,14 +5,17 @@ registers its value when it is made (the Hub token, an executor secret, the GitH
 build-env values), and :func:`hubci.output.urls.scrub_url` registers the credentials it takes out
 of a URL. :func:`redact` masks all of them; every channel of :mod:`hubci.output` calls it.
 
-One rule for short values (:data:`MIN_MASKED`): a value shorter than 3 characters is not searched
-for in free text, where it would match by accident ("1", "on"); it is still masked where its key
-names it (``KEY=x`` for a build env ``KEY``), and hubci itself never prints it.
+One rule for short values (:data:`MIN_MASKED`): a value of fewer than 3 characters (white space
+not counted) is not searched for in free text, where it would match by accident ("1", "on"); it
+is still masked where its key names it (``KEY=x`` for a build env ``KEY``), and hubci itself
+never prints it.
 
-Besides the value as given, each secret is found:
-- with its whitespace reflowed (a server that collapses or re-wraps whitespace);
-- line by line (a multi-line value that reaches the output in pieces);
-- as it appears inside JSON text, and percent-encoded (in a URL).
+Besides the value as given, each secret is found however a server may have re-encoded or
+re-flowed it, character by character: each character as itself or escaped (``\\uXXXX`` in any
+case, ``\\/``-style backslash escapes, nested escaping), percent-encoded (any case), as an HTML
+character reference (``&#38;``, ``&#x26;``, ``&amp;``); white space inside the value as any
+white space, ``+``, ``%20`` or nothing; any white space between two characters (a token
+hard-wrapped onto two lines); and each line of a multi-line value on its own.
 """
 
 from __future__ import annotations
@@ -20,31 +23,72 @@ from __future__ import annotations
 import _thread
 import re
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "***"
 #: Values shorter than this are not searched for in free text (see the module docstring).
 MIN_MASKED = 3
 
-_WHITESPACE = re.compile(r"\s+")
+_SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+_NAMED_ENTITIES = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
+#: What may stand between two characters of a secret (a line wrapped by a server).
+_GAP = r"\s*"
+#: What a white space character of the value may have become (or, repeated, nothing).
+_SPACE_BODY = r"\s|\+|%20|\\*u0020|&#0*32;|&#x0*20;|&nbsp;"
+
+
+def _char(c: str) -> str:
+    """A regular expression for one character of a secret in any of its encodings."""
+    code = ord(c)
+    forms = [r"\\*" + re.escape(c)]  # as is, or backslash-escaped (\/, \", nested JSON)
+    if code < 0x10000:
+        forms.append(rf"\\+u(?i:{code:04x})")
+    else:  # a JSON surrogate pair
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        forms.append(rf"\\+u(?i:{high:04x})\\+u(?i:{low:04x})")
+    utf8 = c.encode("utf-8")
+    forms.append("".join(f"%(?i:{b:02x})" for b in utf8))
+    forms.append(rf"&#0*{code};|&#(?i:x)0*(?i:{code:x});")
+    if c in _NAMED_ENTITIES:
+        forms.append(f"&{_NAMED_ENTITIES[c]};")
+    if c in _SHORT_ESCAPES:
+        forms.append(rf"\\+{_SHORT_ESCAPES[c]}")
+    return "(?:" + "|".join(forms) + ")"
 
 
 def _forms(value: str) -> list[str]:
-    """Regular expressions for each way ``value`` may appear in a text."""
-    import json
-    from urllib.parse import quote
+    """Regular expressions for each way ``value`` may appear in a text (see the module
+    docstring), and for each line of a multi-line value on its own; none for a value shorter
+    than :data:`MIN_MASKED` without its white space."""
+    lines = value.strip().splitlines()
+    forms = [_pattern(value)] + ([_pattern(line) for line in lines] if len(lines) > 1 else [])
+    return [form for form in forms if form]
 
+
+def _pattern(value: str) -> str:
     core = value.strip()
-    if len(core) < MIN_MASKED:
-        return []
-    patterns: list[str] = []
-    literals = {core, json.dumps(core)[1:-1], json.dumps(core, ensure_ascii=False)[1:-1]}
-    literals.add(quote(core, safe=""))
-    literals.update(line.strip() for line in core.splitlines())
-    for literal in literals:
-        if len(literal) >= MIN_MASKED:
-            parts = [re.escape(p) for p in _WHITESPACE.split(literal) if p]
-            patterns.append(r"\s+".join(parts))
-    return patterns
+    if len("".join(core.split())) < MIN_MASKED:
+        return ""
+    parts: list[str] = []
+    spaces: set[str] = set()  # a run of white space in the value, written as one group
+    for c in core:
+        if c.isspace():
+            spaces.add(c)
+            continue
+        if spaces:
+            parts.append(_space(spaces))
+            spaces = set()
+        elif parts:
+            parts.append(_GAP)
+        parts.append(_char(c))
+    return "".join(parts)
+
+
+def _space(chars: set[str]) -> str:
+    """A run of white space of the value: any white space, ``+``, ``%20``, an escape of one of
+    its own characters, or nothing."""
+    own = "|".join(_char(c) for c in sorted(chars))
+    return f"(?:{_SPACE_BODY}|{own})*"
 
 
 class Redactor:
@@ -99,6 +143,20 @@ def redactor() -> Redactor:
 
 def redact(text: str) -> str:
     return redactor()(text)
+
+
+def redact_document(document: Any) -> Any:
+    """A JSON-able document with every string in it (keys too) redacted, and nothing else
+    touched: masking the serialised text instead could turn a secret such as ``null`` or
+    ``1714`` into a bare ``***`` and break the document."""
+    mask = redactor()
+    if isinstance(document, str):
+        return mask(document)
+    if isinstance(document, dict):
+        return {mask(str(k)): redact_document(v) for k, v in document.items()}
+    if isinstance(document, list | tuple):
+        return [redact_document(v) for v in document]
+    return document
 
 
 def reset() -> None:

@@ -3,9 +3,9 @@
 ``https://user:pass@hub.example`` shows as ``https://***@hub.example``, and ``user:pass`` is
 registered with the redactor, so it stays masked wherever else it turns up (an error quoting the
 raw value, a Hub echoing it). It works on malformed input too (``htps://u:p@host``,
-``https//u:p@host``, ``u:p@host/path``): what sits between the last ``/`` and the last ``@``
-before any ``?`` or ``#`` is taken as credentials, which may mask a little more than needed in an
-odd URL but never less.
+``https//u:p@host``, ``u:p@host/path``, a password holding ``#``, ``?`` or ``/``): what sits
+between the scheme and the first ``@`` followed by a host is taken as credentials, which may
+mask more than needed in an odd URL (``https://host/a@b``) but never less.
 """
 
 from __future__ import annotations
@@ -14,18 +14,22 @@ import re
 
 from hubci.output.redact import MASK, register
 
-_QUERY = re.compile(r"[?#]")
+#: An optional scheme (typos too), then credentials up to the first ``@`` that is followed by
+#: a host and the end, a path, a query or a fragment. The credentials may hold ``/``, ``?``
+#: or ``#`` themselves (a password does), so the URL is not cut at them first.
+_CREDENTIALS = re.compile(
+    r"^(?P<prefix>[A-Za-z][A-Za-z0-9+.-]*:?/+|/*)(?P<info>.*?)@"
+    r"(?P<rest>\[?[A-Za-z0-9._~%!$&'()*+,;=:-]*\]?(?:[/?#].*)?)$",
+    re.DOTALL,
+)
 
 
 def _split(url: str) -> tuple[str, str, str] | None:
     """(prefix up to the credentials, the credentials, the rest from ``@``) or None."""
-    cut = _QUERY.search(url)
-    main = url[: cut.start()] if cut else url
-    head, at, _ = main.rpartition("@")
-    if not at:
+    match = _CREDENTIALS.match(url)
+    if match is None:
         return None
-    slash = head.rfind("/")
-    return head[: slash + 1], head[slash + 1 :], url[len(head) :]
+    return match.group("prefix"), match.group("info"), "@" + match.group("rest")
 
 
 def userinfo(url: str) -> str | None:

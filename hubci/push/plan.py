@@ -124,14 +124,14 @@ def resolve_hub(hub: str | None, hub_url: str | None, env: Mapping[str, str]) ->
 def _check_url(url: str, where: str) -> str:
     from urllib.parse import urlsplit
 
-    from hubci.output.urls import scrub_url
+    from hubci.output.urls import scrub_url, userinfo
 
     shown = scrub_url(url.strip())  # credentials registered as secrets before any message
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         msg = f"{where} {shown!r} is not an http(s) URL"
         raise UsageError(msg, "use e.g. https://api.hubble.jina.ai, or --hub local")
-    if parts.username or parts.password:
+    if parts.username or parts.password or userinfo(url):
         msg = f"{where} must not carry credentials in the URL"
         raise UsageError(msg, "pass the token with --token or JINA_AUTH_TOKEN")
     return url.strip().rstrip("/")

@@ -17,6 +17,7 @@ from hubci.validate.findings import ExecutorReport, Finding, Severity
 
 if TYPE_CHECKING:
     from hubci.output.commands import AnnotationLevel, WorkflowCommand
+    from hubci.output.console import JsonDocument
 
 Format = Literal["text", "json", "github"]
 FORMATS: tuple[Format, ...] = ("text", "json", "github")
@@ -89,14 +90,11 @@ def render_text(reports: Sequence[ExecutorReport], *, strict: bool = False) -> s
     return "\n".join(lines) + "\n"
 
 
-def render_json(reports: Sequence[ExecutorReport], *, strict: bool = False) -> str:
-    from hubci.output.console import json_text
-
-    document = {
+def _json_document(reports: Sequence[ExecutorReport], *, strict: bool) -> dict[str, object]:
+    return {
         "ok": all_ok(reports, strict=strict),
         "executors": [r.to_json(strict=strict) for r in reports],
     }
-    return json_text(document, indent=2) + "\n"
 
 
 def _workspace_path(path: str, workspace: str | None) -> str:
@@ -152,10 +150,13 @@ def render(
     *,
     strict: bool = False,
     workspace: str | None = None,
-) -> list[str | WorkflowCommand]:
-    """The whole output as lines (and, for ``github``, annotation commands)."""
+) -> Sequence[str | WorkflowCommand | JsonDocument]:
+    """The whole output as lines (``github``: annotation commands too; ``json``: one
+    document)."""
     if fmt == "json":
-        return [render_json(reports, strict=strict).rstrip("\n")]
+        from hubci.output.console import JsonDocument
+
+        return [JsonDocument(_json_document(reports, strict=strict), indent=2)]
     if fmt == "github":
         return render_github(reports, strict=strict, workspace=workspace)
     # one write: the redactor sees a value even where a line break splits it

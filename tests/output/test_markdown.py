@@ -68,3 +68,43 @@ def test_code_examples() -> None:
     assert code("line\r</details>\n# h") == "`line </details> # h`"
     assert code("") == "-"
     assert code("x" * 500, limit=10) == "`xxxxxxxxx…`"
+
+
+@settings(max_examples=EXAMPLES)
+@given(
+    st.lists(hostile_text(6), min_size=1, max_size=30),
+    st.integers(min_value=40, max_value=2000),
+    st.booleans(),
+)
+def test_truncation_never_cuts_a_span_open(names: list[str], limit: int, fenced: bool) -> None:
+    """A comment or summary cut to size: every untrusted text is still inside its span (a cut
+    inside one let the rest render: mentions, links, ``</details>``)."""
+    from hubci.output.markdown import truncate
+
+    rows = [
+        f"| {cell('x' * 30 + ' ' + name + ' @octocat [pwn](https:evil.example)')} |"
+        for name in names
+    ]
+    body = ["## head", "", "<details><summary>s</summary>", "", "| a |", "| --- |", *rows]
+    if fenced:
+        body += ["", "```yaml", *(f"uses: {n!r}" for n in names), "```"]
+    body += ["", "</details>", ""]
+    note = "\n\n… (truncated)"
+    out = truncate("\n".join(body), limit, note)
+    assert len(out) <= max(limit, len(note))
+    tokens = GFM.parse(out)
+    for child in inline_children(tokens):
+        assert child.type != "link_open", child
+        if child.type == "text":
+            assert "@octocat" not in child.content, out
+    html = [t.content.strip() for t in tokens if t.type == "html_block"]
+    assert html.count("</details>") == html.count("<details><summary>s</summary>")
+
+
+def test_truncate_measures_bytes_when_told() -> None:
+    from hubci.output.markdown import truncate
+
+    text = "\n".join(["é" * 10] * 10)
+    out = truncate(text, 50, "…", size=lambda t: len(t.encode()))
+    assert len(out.encode()) <= 50
+    assert out.split("\n")[0] == "é" * 10

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +17,7 @@ EXAMPLES = 500
 
 secrets = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=MIN_MASKED
-).filter(lambda s: len(s.strip()) >= MIN_MASKED)
+).filter(lambda s: len("".join(s.split())) >= MIN_MASKED)
 
 
 def test_every_secret_is_registered_by_being_made() -> None:
@@ -61,3 +63,47 @@ def test_a_secret_never_shows_in_any_form(secret: str, before: str, after: str) 
 def test_text_without_secrets_is_unchanged(text: str) -> None:
     assert Redactor([])(text) == text
     assert Redactor(["\x00never-in-text\x00"])(text.replace("\x00", "")) == text.replace("\x00", "")
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "pa55 w0rd&<>/x",
+        "pa55+w0rd&<>/x",  # form encoding
+        "pa55%20w0rd%26%3C%3E/x",  # quote() keeps "/"
+        "pa55+w0rd%26%3C%3E%2Fx",  # quote_plus
+        "pa55%20w0rd%26%3c%3e%2fx",  # lower-case hex
+        "pa55 w0rd\\u0026\\u003c\\u003e\\/x",  # JSON as Go or PHP write it
+        "pa55 w0rd&amp;&lt;&gt;/x",  # HTML
+        "pa55 w0rd&#38;&#x3C;&#62;/x",  # character references
+        "pa55w0rd&<>/x",  # white space removed
+        "pa55\n  w0rd&<>\n/x",  # re-wrapped
+        "pa55 w0rd&<>\\\\\\/x",  # nested JSON
+    ],
+)
+def test_a_secret_echoed_in_another_encoding(shown: str) -> None:
+    register("pa55 w0rd&<>/x")
+    assert redact(f"[{shown}]") == f"[{MASK}]"
+
+
+def test_a_token_hard_wrapped_by_a_server() -> None:
+    register("tokSECRETabc123xyz")
+    assert redact("token: tokSECRET\nabc123xyz.") == f"token: {MASK}."
+    assert redact("h\\u00E9llo") == "h\\u00E9llo"  # nothing registered matches
+
+
+@pytest.mark.parametrize("secret", ["null", "true", "1714", "0.0", '"', "{}"])
+def test_json_output_stays_valid_whatever_the_secret(secret: str, tmp_path: Path) -> None:
+    from hubci.output.commands import JsonOutput, write_outputs
+    from hubci.output.console import json_text
+
+    register(secret)
+    document = {"error": None, "ok": True, "size": 1714, "value": secret, "text": f"a {secret} b"}
+    for text in (json_text(document), json_text(document, indent=2, compact=False)):
+        parsed = json.loads(text)
+        assert parsed["error"] is None
+        assert parsed["size"] == 1714  # numbers are numbers, not secrets
+        assert secret not in (parsed["value"], parsed["text"]) or len(secret.strip()) < MIN_MASKED
+    out = tmp_path / "output"
+    write_outputs(out, {"result-json": JsonOutput(document)})
+    assert json.loads(out.read_text().partition("=")[2])["ok"] is True

@@ -15,7 +15,12 @@ from hubci.output.urls import scrub_url, userinfo
         ("htps://user:pa55word@hub.example", "htps://***@hub.example"),
         ("https//user:pa55word@hub.example", "https//***@hub.example"),
         ("user:pa55word@hub.example/path", "***@hub.example/path"),
-        ("https://hub.example/?next=a@b", "https://hub.example/?next=a@b"),
+        # a password may hold "#", "?" or "/": the URL is not cut at them first
+        ("http://alice:pa#ss1234@127.0.0.1:9", "http://***@127.0.0.1:9"),
+        ("http://alice:pa?ss1234@127.0.0.1:9", "http://***@127.0.0.1:9"),
+        ("http://alice:pa/ss1234@127.0.0.1:9/p", "http://***@127.0.0.1:9/p"),
+        # an "@" in a query reads as credentials: more is masked than needed, never less
+        ("https://hub.example/?next=a@b", "https://***@b"),
         ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
     ],
 )
