@@ -22,9 +22,11 @@ PLATFORMS: Final[frozenset[str]] = frozenset(get_args(Platform))
 
 #: Build-env names: numbers, upper-case letters and ``_``, not starting with ``_``.
 BUILD_ENV_NAME: Final = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
-#: Executor names the local Hub accepts (hub-protocol.md §12, our [INF] choice).
+#: Executor names the local Hub accepts: its own choice, as the real Hub does not publish one
+#: (docs/protocol.md#names-tags-and-platforms).
 EXECUTOR_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-#: Hub tags: a docker tag fragment without ``,``, ``:`` or ``/`` (hub-protocol.md §12).
+#: Hub tags: a docker tag fragment without ``,`` (the field separator), ``:`` or ``/`` (URI
+#: separators); docs/protocol.md#names-tags-and-platforms.
 TAG: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 #: Executor ids: UUID8.
 EXECUTOR_ID: Final = re.compile(r"^[a-z0-9]{8}$")

@@ -2,7 +2,12 @@
 
 There is no Docker daemon and no registry on the development and CI machines, so the tests start
 ``podman system service`` with all of its state (storage, runroot, events, temp files) inside one
-run folder, exactly as ``/work/shared/docker-engine.md`` describes, and stop it by its own PID.
+run folder: vfs storage, runc as the runtime, cgroupfs, events logged to a file (the two config
+files below, passed through ``CONTAINERS_STORAGE_CONF``/``CONTAINERS_CONF``, plus ``TMPDIR``),
+and a ``registries.conf`` of its own (``CONTAINERS_REGISTRIES_CONF``) that allows no unqualified
+search and blocks the public registries: a base image the engine does not hold fails at once,
+locally, without any lookup leaving the machine. Test images build ``FROM scratch``. The
+service is stopped by its own PID.
 
 Fixtures (registered through ``tests/conftest.py`` ``pytest_plugins`` or imported by a conftest):
 
@@ -57,6 +62,33 @@ runtime = "runc"
 """
 
 
+#: No registry is reachable from these machines, and none may be tried: a base image missing from
+#: the engine's storage must fail at once, locally, without a DNS lookup of any registry.
+REGISTRIES_CONF = """\
+unqualified-search-registries = []
+
+[[registry]]
+location = "docker.io"
+blocked = true
+
+[[registry]]
+location = "quay.io"
+blocked = true
+
+[[registry]]
+location = "ghcr.io"
+blocked = true
+
+[[registry]]
+location = "gcr.io"
+blocked = true
+
+[[registry]]
+location = "registry.k8s.io"
+blocked = true
+"""
+
+
 class EngineStartError(RuntimeError):
     """podman is missing or its API service did not come up."""
 
@@ -104,10 +136,12 @@ def _write_configs(run: Path) -> dict[str, str]:
         (run / sub).mkdir(parents=True, exist_ok=True)
     (run / "storage.conf").write_text(STORAGE_CONF.format(run=run), encoding="utf-8")
     (run / "containers.conf").write_text(CONTAINERS_CONF.format(run=run), encoding="utf-8")
+    (run / "registries.conf").write_text(REGISTRIES_CONF, encoding="utf-8")
     env = dict(os.environ)
     env.update(
         CONTAINERS_STORAGE_CONF=str(run / "storage.conf"),
         CONTAINERS_CONF=str(run / "containers.conf"),
+        CONTAINERS_REGISTRIES_CONF=str(run / "registries.conf"),
         TMPDIR=str(run / "tmp"),
     )
     env.pop("DOCKER_HOST", None)

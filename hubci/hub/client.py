@@ -1,6 +1,6 @@
 """HubClient: the Executor Hub's HTTP RPC API with timeouts, bounded retries and clear errors.
 
-Requests match the official client (hub-protocol.md §2-§4): ``POST {domain}/v2/rpc/<method>``,
+Requests match the official client (docs/protocol.md): ``POST {domain}/v2/rpc/<method>``,
 ``Authorization: token …``, a ``jinameta-session-id`` that stays the same for one push (the Hub
 stores it as the task's ``traceId``, which is how a broken push finds its own build again).
 

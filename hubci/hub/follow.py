@@ -1,11 +1,12 @@
 """Following a build to its end: the push stream first, then the task's own progress stream.
 
-The push stream (hub-protocol.md §6) carries stage lines and ends with ``complete`` or
-``error``. If it breaks or stalls first, the build goes on at the Hub: we find *this* push's task
-(its ``traceId`` is our session id, never just the newest task of that name) and follow it with
-``executor.queryProgress`` (§7), reconnecting with backoff until a terminal report or the
-deadline. Every line is shown once: replayed progress is matched against what the push stream
-already showed and then de-duplicated by its sequence number ``sn``.
+The push stream (docs/protocol.md#the-push-stream) carries stage lines and ends with
+``complete`` or ``error``. If it breaks or stalls first, the build goes on at the Hub: we find
+*this* push's task (its ``traceId`` is our session id, never just the newest task of that name)
+and follow it with ``executor.queryProgress`` (docs/protocol.md#the-progress-stream),
+reconnecting with backoff until a terminal report or the deadline. Every line is shown once:
+replayed progress is matched against what the push stream already showed and then de-duplicated
+by its sequence number ``sn``.
 
 The deadline holds whatever the Hub does: the streams check it after every read (and their
 watchdog ends reads that never return), so garbage, drips or huge lines cannot keep a follow

@@ -1,9 +1,10 @@
-"""The ``executor.push``/``executor.update`` multipart form, field for field (hub-protocol §4.1).
+"""The ``executor.push``/``executor.update`` multipart form, field for field.
 
-The order is the official client's: public, private, md5sum, verbose?, buildWithNoCache?, tags?,
-immutableTags?, dockerfile?, buildEnv?, platform?, id, secret (update only), file. Booleans are
-the words ``True``/``False``. The bundle is streamed from its file by requests-toolbelt's
-MultipartEncoder, so memory stays flat whatever its size.
+docs/protocol.md#the-upload-form describes it. The order is the official client's: public,
+private, md5sum, verbose?, buildWithNoCache?, tags?, immutableTags?, dockerfile?, buildEnv?,
+platform?, id, secret (update only), file. Booleans are the words ``True``/``False``. The bundle
+is streamed from its file by requests-toolbelt's MultipartEncoder, so memory stays flat whatever
+its size.
 """
 
 from __future__ import annotations

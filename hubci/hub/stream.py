@@ -1,10 +1,11 @@
 """NDJSON stream reading that survives cuts.
 
 The Hub answers ``executor.push``/``executor.update``/``executor.queryProgress`` with
-newline-delimited JSON (hub-protocol.md §6-§7). A connection can break at any byte, so the
-reader never trusts the transport: a trailing fragment without its newline is only used when it
-parses as a whole object, blank lines are skipped, and a line that is not a JSON object is
-reported through ``on_garbage`` (counted, never echoed: it could hold anything) and skipped.
+newline-delimited JSON (docs/protocol.md#the-push-stream, docs/protocol.md#the-progress-stream).
+A connection can break at any byte, so the reader never trusts the transport: a trailing fragment
+without its newline is only used when it parses as a whole object, blank lines are skipped, and
+a line that is not a JSON object is reported through ``on_garbage`` (counted, never echoed: it
+could hold anything) and skipped.
 
 A :class:`StreamResponse` holds against a misbehaving server: it reads at most
 :data:`READ_CHUNK` bytes at a time (whatever the chunk sizes), decodes gzip/deflate piece by

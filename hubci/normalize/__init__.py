@@ -1,4 +1,4 @@
-"""What the Hub's normalizer does to an uploaded bundle (hub-protocol.md §10), in place.
+"""What the Hub's normalizer does to an uploaded bundle, in place (docs/protocol.md#the-normalizer).
 
 :func:`normalize` discovers the Executor class (by parsing, through ``hubci.validate``), writes
 ``config.yml`` when the bundle has none, merges ``manifest.yml`` and ``pyproject.toml``, and

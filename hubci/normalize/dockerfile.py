@@ -1,4 +1,4 @@
-"""The Dockerfiles the Hub's normalizer writes (hub-protocol.md §10.4)."""
+"""The Dockerfiles the Hub's normalizer writes (docs/protocol.md#dockerfiles)."""
 
 from __future__ import annotations
 

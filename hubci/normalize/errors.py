@@ -1,4 +1,4 @@
-"""The normalizer's failure codes (hub-protocol.md §10.5)."""
+"""The normalizer's failure codes (docs/protocol.md#failure-codes)."""
 
 from __future__ import annotations
 

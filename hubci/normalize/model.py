@@ -1,4 +1,4 @@
-"""The normalizer's ``ExecutorModel`` (hub-protocol.md §10.5), read from the source by ``ast``."""
+"""The normalizer's ``ExecutorModel`` (docs/protocol.md#the-executor-model), read by ``ast``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``pyproject.toml`` dependencies appended to ``requirements.txt`` (hub-protocol.md §10.2)."""
+"""``pyproject.toml`` dependencies appended to ``requirements.txt``.
+
+As the Hub's normalizer does it: docs/protocol.md#metadata-and-dependencies.
+"""
 
 from __future__ import annotations
 

@@ -54,7 +54,8 @@ class ExecutorInfo:
     def from_payload(
         cls, payload: dict[str, Any] | None, *, platforms: tuple[str, ...] = ()
     ) -> ExecutorInfo | None:
-        """Read the Hub's image object (hub-protocol.md §6); the secret in it is dropped."""
+        """Read the Hub's executor document (docs/protocol.md#the-executor-document); the secret in
+        it is dropped."""
         if not isinstance(payload, dict):
             return None
         owner = payload.get("owner")

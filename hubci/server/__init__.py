@@ -1,4 +1,4 @@
-"""The local Executor Hub: an ASGI app that speaks the Hubble protocol (hub-protocol.md).
+"""The local Executor Hub: an ASGI app that speaks the Hubble protocol (docs/protocol.md).
 
 Public entry points: :func:`hubci.server.embedded.embedded_hub` (in-process, on a background
 thread) and ``hubci hub serve`` (:mod:`hubci.commands.hub`). Everything here is imported lazily by

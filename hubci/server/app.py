@@ -1,4 +1,4 @@
-"""The ASGI app: the Hubble endpoints under ``/v2/rpc/`` (hub-protocol.md §0-§8).
+"""The ASGI app: the Hubble endpoints under ``/v2/rpc/`` (docs/protocol.md#endpoints).
 
 ``Hub`` owns the store, the workers and the faults; ``Hub.asgi()`` is the Starlette app that
 uvicorn serves. Errors before a stream are JSON envelopes with a ``readableMessage``.

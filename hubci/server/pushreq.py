@@ -1,4 +1,4 @@
-"""Checking the fields of ``executor.push``/``executor.update`` (hub-protocol.md §4.1, §12).
+"""Checking the fields of ``executor.push``/``executor.update`` (docs/protocol.md#upload-checks).
 
 Every problem becomes a :class:`Rejection` (HTTP code, Hubble status, readable message) before
 any build starts. Messages name the bad field and the fix; build-env values are never quoted.

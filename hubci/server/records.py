@@ -108,7 +108,7 @@ class TagProtected(Exception):
 
 
 def executor_document(executor: ExecutorRow) -> dict[str, Any]:
-    """An executor as the Hub describes it (hub-protocol.md §6), without its commit."""
+    """An executor document (docs/protocol.md#the-executor-document), without its commit."""
     return {
         "_id": executor.id,
         "id": executor.id,

@@ -20,7 +20,7 @@ MAX_PAGE = 100
 
 
 def task_object(task: TaskRow) -> dict[str, Any]:
-    """An async task as ``listAsyncTasks`` returns it (hub-protocol.md §8)."""
+    """An async task as ``listAsyncTasks`` returns it (docs/protocol.md#build-tasks)."""
     obj: dict[str, Any] = {
         "_id": task.id,
         "id": task.id,

@@ -1,4 +1,7 @@
-"""NDJSON response streams read from a task's event log (hub-protocol.md §6, §7).
+"""NDJSON response streams read from a task's event log.
+
+Their lines are described in docs/protocol.md#the-push-stream and
+docs/protocol.md#the-progress-stream.
 
 Both streams only read the log the build workers write, so a client that disconnects never
 affects its build, and any number of followers see the same history. Lines are compact JSON,

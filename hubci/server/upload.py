@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-#: The multipart part that carries the bundle (hub-protocol.md §4.1); other parts are fields.
+#: The multipart part that carries the bundle (docs/protocol.md#the-upload-form); other parts
+#: are fields.
 FILE_FIELD = "file"
 MAX_FIELD_BYTES = 1024 * 1024
 MAX_SMALL_BODY = 1024 * 1024

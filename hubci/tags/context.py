@@ -4,7 +4,8 @@ In GitHub Actions (``GITHUB_ACTIONS=true`` or ``GITHUB_REF`` set) the ref and sh
 ``GITHUB_REF`` / ``GITHUB_SHA`` and the event payload at ``GITHUB_EVENT_PATH``, with the
 ``pull_request_target`` rewrite and ``DOCKER_METADATA_PR_HEAD_SHA`` as metadata-action does them.
 Elsewhere they come from git: the current branch, or for a detached HEAD the tag (then pull ref,
-then remote branch) pointing at it. ``--ref`` / ``--sha`` override both. See tag-rules.md §2.
+then remote branch) pointing at it. ``--ref`` / ``--sha`` override both. See
+docs/tags.md#where-the-event-comes-from.
 """
 
 from __future__ import annotations

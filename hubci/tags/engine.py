@@ -1,4 +1,4 @@
-"""The pure computation: event context + tag rules + flavor → ordered Hub tags (tag-rules.md §3–8).
+"""The pure computation: event context + tag rules + flavor → ordered Hub tags (docs/tags.md).
 
 No I/O and no clock: everything comes in through :class:`EventContext`. Where metadata-action
 would produce a tag the Hub refuses (``hubci.rules.TAG``), the tag is fixed and a warning says so:
@@ -237,7 +237,7 @@ def _date_helper(name: str, moment: datetime) -> Helper:
 def evaluate(
     rules: Sequence[TagRule], flavor: Flavor, ctx: EventContext, *, automatic_latest: bool = True
 ) -> Evaluation:
-    """Run ``rules`` (any order; sorted here) against ``ctx`` (tag-rules.md §3)."""
+    """Run ``rules`` (any order; sorted here, highest priority first) against ``ctx``."""
     ev = _Evaluator(ctx, flavor)
     main: str | None = None
     partials: list[str] = []

@@ -1,4 +1,4 @@
-"""The event context the tag rules see (tag-rules.md §2): a plain, frozen record.
+"""The event context the tag rules see (docs/tags.md#where-the-event-comes-from): a frozen record.
 
 :func:`hubci.tags.context.resolve_context` fills it from GitHub Actions or a local git repository;
 the engine only reads it.
@@ -87,7 +87,8 @@ class EventContext:
 
     @property
     def is_default_branch(self) -> bool:
-        """As metadata-action decides it (tag-rules.md §5)."""
+        """As metadata-action decides it: the default branch, or any branch on an event whose name
+        contains ``create``, ``discussion``, ``issues`` or ``schedule``."""
         branch = self.ref[len(_HEADS) :] if self.ref.startswith(_HEADS) else self.ref
         if not branch:
             return False

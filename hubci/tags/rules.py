@@ -1,4 +1,4 @@
-"""Parsing metadata-action's ``tags`` and ``flavor`` lines (tag-rules.md §1).
+"""Parsing metadata-action's ``tags`` and ``flavor`` lines (the rule language of docs/tags.md).
 
 Every rule is parsed and checked before any is evaluated; the first error aborts with a one-line
 message naming the option and the line. Templates and ``match`` regexes are checked here too, so
@@ -56,7 +56,7 @@ class TagRuleError(UsageError):
 
 @dataclass(frozen=True)
 class TagRule:
-    """One parsed rule; ``attrs`` hold the defaults of its type (tag-rules.md §1.2)."""
+    """One parsed rule; ``attrs`` hold its fields, with the defaults of its type filled in."""
 
     type: RuleType
     attrs: Mapping[str, str]
@@ -216,7 +216,7 @@ def _located_error(
 
 
 def parse_rule(line: str, *, option: str = "--tags", number: int | None = None) -> TagRule:
-    """Parse one ``tags`` line (tag-rules.md §1.1–1.2)."""
+    """Parse one ``tags`` line: a CSV record of ``key=value`` fields, checked for its type."""
     fail = _Fail(option, number, line)
     try:
         fields = parse_csv_record(line)
@@ -318,7 +318,8 @@ def sort_rules(rules: list[TagRule]) -> list[TagRule]:
 
 
 def parse_flavor(text: str | None, *, option: str = "--flavor") -> Flavor:
-    """Parse ``flavor`` lines (tag-rules.md §1.3); later lines override earlier ones."""
+    """Parse ``flavor`` lines (``latest=``, ``prefix=``, ``suffix=``, ``onlatest=``); later lines
+    override earlier ones."""
     latest: LatestMode = "auto"
     prefix = suffix = ""
     prefix_latest = suffix_latest = False

@@ -1,7 +1,7 @@
 """Build-env references in ``requirements.txt``: ``${NAME}`` and the forms the Hub silently skips.
 
 The Hub substitutes only ``${NAME}`` with NAME of upper-case letters, digits and ``_``
-(hub-protocol.md §11). Everything else that looks like a variable (``$NAME``, ``${lower}``,
+(docs/protocol.md#build-envs). Everything else that looks like a variable (``$NAME``, ``${lower}``,
 ``${A-B}``, ``${ A }``, an unclosed ``${``) reaches pip as literal text, so it is reported here
 with its line and column.
 """

@@ -1,6 +1,6 @@
 """Finding Executor classes by parsing (``ast``), never by importing or running user code.
 
-Two modes, as on the Hub (hub-protocol.md §10.1):
+Two modes, as on the Hub (docs/protocol.md#discovery):
 
 * with ``config.yml``: :func:`find_jtype_class` looks for the class named ``jtype`` in the
   ``py_modules`` files and in every module they import from inside the folder (relative

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +59,25 @@ def test_normalize_ref() -> None:
     assert normalize_ref("localhost/hubci/x:linux-amd64") == "hubci/x:linux-amd64"
     assert normalize_ref("docker.io/jinahub/abc:v1") == "jinahub/abc:v1"
     assert normalize_ref("ghcr.io/o/x:1") == "ghcr.io/o/x:1"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("base", ["python:3.12-slim", "docker.io/library/python:3.12-slim"])
+def test_a_missing_base_image_fails_locally(docker_client: Any, tmp_path: Path, base: str) -> None:
+    """The engine's registries.conf blocks every public registry and unqualified search: a base
+    image it does not hold fails at once, without any lookup leaving the machine."""
+    import docker.errors
+
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\n")
+    started = time.monotonic()
+    errors: list[str] = []
+    try:
+        for event in docker_client.api.build(path=str(tmp_path), decode=True, pull=False):
+            detail = event.get("errorDetail") or {}
+            if detail or "error" in event:
+                errors.append(str(detail.get("message") or event.get("error")))
+    except docker.errors.DockerException as exc:
+        errors.append(str(exc))
+    assert time.monotonic() - started < 20
+    text = " ".join(errors).lower()
+    assert any(why in text for why in ("blocked", "unqualified-search", "short-name")), text

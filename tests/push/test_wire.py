@@ -1,4 +1,7 @@
-"""hubci sends the official client's requests, field for field (hub-protocol.md §4.1)."""
+"""hubci sends the official client's requests, field for field.
+
+The form is described in docs/protocol.md#the-upload-form.
+"""
 
 from __future__ import annotations
 

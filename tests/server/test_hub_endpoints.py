@@ -1,4 +1,4 @@
-"""The Hubble endpoints of the local Hub, over real HTTP on loopback (hub-protocol.md §0-§8)."""
+"""The Hubble endpoints of the local Hub, over real HTTP on loopback (docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""hubci.normalize: what the Hub's normalizer does to an extracted bundle (§10)."""
+"""hubci.normalize: what the Hub's normalizer does to an extracted bundle (docs/protocol.md, "The
+normalizer")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The pure engine, table-driven: every rule type and attribute, each event kind, flavor, latest,
-priorities, sanitising, the Hub fixes and protected tags (tag-rules.md §3–10)."""
+priorities, sanitising, the Hub fixes and protected tags (docs/tags.md)."""
 
 from __future__ import annotations
 
