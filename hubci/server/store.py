@@ -165,82 +165,98 @@ class Store:
         """
         stamp = now_iso()
         with self._tx() as db:
-            if new.executor_id is not None:
-                row = db.execute(
-                    "SELECT * FROM executors WHERE id = ?", (new.executor_id,)
-                ).fetchone()
-            else:
-                row = db.execute(
-                    "SELECT * FROM executors WHERE owner = ? AND name = ?", (new.owner, new.name)
-                ).fetchone()
-            if row is None:
-                executor = ExecutorRow(
-                    id=self._free_uuid8(db),
-                    owner=new.owner,
-                    name=new.name,
-                    visibility=new.visibility or "public",
-                    secret_hash=new.set_secret_hash,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-                db.execute(
-                    "INSERT INTO executors VALUES (?,?,?,?,?,?,?)",
-                    tuple(getattr(executor, k) for k in ExecutorRow.__dataclass_fields__),
-                )
-            else:
-                executor = executor_row(row)
-                taken = self.protected_tags(executor.id)
-                for tag in [*new.tags, *new.protected_tags]:
-                    if tag in taken:
-                        raise TagProtected(tag)
-                executor = ExecutorRow(
-                    id=executor.id,
-                    owner=executor.owner,
-                    name=executor.name,
-                    visibility=new.visibility or executor.visibility,
-                    secret_hash=executor.secret_hash or new.set_secret_hash,
-                    created_at=executor.created_at,
-                    updated_at=stamp,
-                )
-                db.execute(
-                    "UPDATE executors SET visibility = ?, secret_hash = ?, updated_at = ? "
-                    "WHERE id = ?",
-                    (executor.visibility, executor.secret_hash, stamp, executor.id),
-                )
-            for tag in new.protected_tags:
-                db.execute("INSERT INTO tag_reservations VALUES (?,?,?)", (executor.id, tag, ""))
-            task_id = new_object_id()
-            db.execute(
-                "UPDATE tag_reservations SET task_id = ? WHERE executor_id = ? AND task_id = ''",
-                (task_id, executor.id),
-            )
-            data = {
-                **new.data,
-                "uploadedZipFile": f"bundles/{task_id}.zip",
-                "executor": executor.id,
-                "visibility": executor.visibility,
-                "commitTags": new.tags,
-                "immutableCommitTags": new.protected_tags,
-            }
-            db.execute(
-                "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL)",
-                (
-                    task_id,
-                    executor.id,
-                    new.owner,
-                    "pending",
-                    stamp,
-                    stamp,
-                    time.time(),
-                    new.trace_id,
-                    json.dumps(data),
-                ),
-            )
-            for key, value in new.build_env.items():
-                db.execute("INSERT INTO build_secrets VALUES (?,?,?)", (task_id, key, value))
+            executor = self._claim_executor(db, new, stamp)
+            task_id = self._reserve_tags(db, executor.id, new.protected_tags)
+            self._insert_task(db, task_id, executor, new, stamp)
         task = self.task(task_id)
         assert task is not None
         return task, executor
+
+    def _claim_executor(self, db: sqlite3.Connection, new: NewTask, stamp: str) -> ExecutorRow:
+        """The executor the push is for: a new one, or the existing one (whose protected tags
+        the push may not name) with its visibility and secret updated."""
+        if new.executor_id is not None:
+            row = db.execute("SELECT * FROM executors WHERE id = ?", (new.executor_id,)).fetchone()
+        else:
+            row = db.execute(
+                "SELECT * FROM executors WHERE owner = ? AND name = ?", (new.owner, new.name)
+            ).fetchone()
+        if row is None:
+            executor = ExecutorRow(
+                id=self._free_uuid8(db),
+                owner=new.owner,
+                name=new.name,
+                visibility=new.visibility or "public",
+                secret_hash=new.set_secret_hash,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+            db.execute(
+                "INSERT INTO executors VALUES (?,?,?,?,?,?,?)",
+                tuple(getattr(executor, k) for k in ExecutorRow.__dataclass_fields__),
+            )
+            return executor
+        executor = executor_row(row)
+        taken = self.protected_tags(executor.id)
+        for tag in [*new.tags, *new.protected_tags]:
+            if tag in taken:
+                raise TagProtected(tag)
+        executor = ExecutorRow(
+            id=executor.id,
+            owner=executor.owner,
+            name=executor.name,
+            visibility=new.visibility or executor.visibility,
+            secret_hash=executor.secret_hash or new.set_secret_hash,
+            created_at=executor.created_at,
+            updated_at=stamp,
+        )
+        db.execute(
+            "UPDATE executors SET visibility = ?, secret_hash = ?, updated_at = ? WHERE id = ?",
+            (executor.visibility, executor.secret_hash, stamp, executor.id),
+        )
+        return executor
+
+    @staticmethod
+    def _reserve_tags(db: sqlite3.Connection, executor_id: str, tags: Sequence[str]) -> str:
+        """Reserve the protected tags for a new task; returns the task's id."""
+        for tag in tags:
+            db.execute("INSERT INTO tag_reservations VALUES (?,?,?)", (executor_id, tag, ""))
+        task_id = new_object_id()
+        db.execute(
+            "UPDATE tag_reservations SET task_id = ? WHERE executor_id = ? AND task_id = ''",
+            (task_id, executor_id),
+        )
+        return task_id
+
+    @staticmethod
+    def _insert_task(
+        db: sqlite3.Connection, task_id: str, executor: ExecutorRow, new: NewTask, stamp: str
+    ) -> None:
+        """The task's row (``pending``) and its build-env values (kept until the build ends)."""
+        data = {
+            **new.data,
+            "uploadedZipFile": f"bundles/{task_id}.zip",
+            "executor": executor.id,
+            "visibility": executor.visibility,
+            "commitTags": new.tags,
+            "immutableCommitTags": new.protected_tags,
+        }
+        db.execute(
+            "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL)",
+            (
+                task_id,
+                executor.id,
+                new.owner,
+                "pending",
+                stamp,
+                stamp,
+                time.time(),
+                new.trace_id,
+                json.dumps(data),
+            ),
+        )
+        for key, value in new.build_env.items():
+            db.execute("INSERT INTO build_secrets VALUES (?,?,?)", (task_id, key, value))
 
     @staticmethod
     def _free_uuid8(db: sqlite3.Connection) -> str:

@@ -12,16 +12,26 @@ import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hubci.output.redact import redact
 from hubci.secret import Secret
 from hubci.server.builders import Builder, BuildJob
 from hubci.server.config import HubConfig
 from hubci.server.faults import Faults
-from hubci.server.records import BuildRow, TaskRow, executor_document, new_object_id, now_iso
+from hubci.server.records import (
+    BuildRow,
+    ExecutorRow,
+    TaskRow,
+    executor_document,
+    new_object_id,
+    now_iso,
+)
 from hubci.server.store import Store
 from hubci.server.streams import Bell
+
+if TYPE_CHECKING:
+    from hubci.normalize import NormalizeResult
 
 log = logging.getLogger("hubci.server")
 
@@ -146,18 +156,23 @@ class Workers:
             raise StepFailed(subject, STOPPED, {"code": 500, "status": 50001})
 
     def _pipeline(self, task: TaskRow, work: Path) -> None:
-        from hubci.bundle import safe_extract
-        from hubci.bundle.errors import UnsafeBundle
-        from hubci.normalize import NormalizeError, normalize
-
-        tid = task.id
-        params = task.data["buildParams"]
-        meta = task.data["jinaEnv"]["meta"]
+        """The Hub's stages, in order; each raises StepFailed to end the task with an error."""
         executor = self.store.executor_by_id(task.executor_id)
         if executor is None:  # pragma: no cover - executors are never deleted
             raise StepFailed("createExecutor", "the executor vanished", {"code": 404})
+        src = self._extract(task, work)
+        normalized = self._normalize(task, src)
+        tags = _all_tags(task)
+        image = f"jinahub/{executor.id}"
+        self._build(task, src, normalized.dockerfile, image, tags)
+        self._publish(task, executor, image, tags, normalized.model)
 
-        self._emit(tid, {"type": "start", "subject": "extractZip"})
+    def _extract(self, task: TaskRow, work: Path) -> Path:
+        """``extractZip``: unpack the uploaded bundle into ``work/src``, within the limits."""
+        from hubci.bundle import safe_extract
+        from hubci.bundle.errors import UnsafeBundle
+
+        self._emit(task.id, {"type": "start", "subject": "extractZip"})
         src = work / "src"
         src.mkdir(parents=True, mode=0o700)
         try:
@@ -171,10 +186,17 @@ class Workers:
         except UnsafeBundle as exc:
             msg = f"the bundle cannot be extracted: {exc.format_message()}"
             raise StepFailed("extractZip", msg, {"code": 422, "status": 42201}) from exc
-        self._emit(tid, {"type": "done", "subject": "extractZip"})
+        self._emit(task.id, {"type": "done", "subject": "extractZip"})
         self._check_stop("extractZip")
+        return src
 
-        self._emit(tid, {"type": "start", "subject": "normalize"})
+    def _normalize(self, task: TaskRow, src: Path) -> NormalizeResult:
+        """``normalize``: generate what the bundle lacks (config.yml, Dockerfile), as the Hub."""
+        from hubci.normalize import NormalizeError, normalize
+
+        params = task.data["buildParams"]
+        meta = task.data["jinaEnv"]["meta"]
+        self._emit(task.id, {"type": "start", "subject": "normalize"})
         try:
             result = normalize(
                 src,
@@ -195,14 +217,17 @@ class Workers:
             }
             raise StepFailed("normalize", "Normalization failed", payload) from exc
         for warning in result.warnings:
-            self._emit(tid, {"type": "warning", "subject": "normalize", "message": warning})
-        self._emit(tid, {"type": "done", "subject": "normalize"})
+            self._emit(task.id, {"type": "warning", "subject": "normalize", "message": warning})
+        self._emit(task.id, {"type": "done", "subject": "normalize"})
         self._check_stop("normalize")
+        return result
 
-        tags: list[str] = task.data["commitTags"]
-        protected: list[str] = task.data["immutableCommitTags"]
-        all_tags = list(dict.fromkeys([*tags, *protected]))
-        image = f"jinahub/{executor.id}"
+    def _build(
+        self, task: TaskRow, src: Path, dockerfile: str, image: str, tags: list[str]
+    ) -> None:
+        """``buildWorkspace``: build the image for each platform, its log as console lines."""
+        tid = task.id
+        params = task.data["buildParams"]
         build_env = {k: Secret(v, key=k) for k, v in self.store.build_env(tid).items()}
         self._emit(tid, {"type": "start", "subject": "buildWorkspace"})
         self._emit(
@@ -214,19 +239,15 @@ class Workers:
             },
         )
         for platform in params["platforms"]:
-            delay = self.faults.slow_build()
-            if delay:
-                log.warning("fault fired: slow-build:%g (task %s, %s)", delay, tid, platform)
-                if self.stopping.wait(delay):
-                    self._check_stop("buildWorkspace")
+            self._slow_build_fault(tid, platform)
             job = BuildJob(
                 folder=src,
-                dockerfile=result.dockerfile,
+                dockerfile=dockerfile,
                 platform=platform,
                 build_env=build_env,
                 no_cache=bool(params["noCache"]),
                 image=image,
-                tags=tuple(all_tags),
+                tags=tuple(tags),
                 cancel=self.stopping,
                 inject_failure=self.faults.fail_build(platform),
             )
@@ -241,15 +262,34 @@ class Workers:
                 raise StepFailed("buildWorkspace", "Failed to build the executor image", payload)
         self._emit(tid, {"type": "done", "subject": "buildWorkspace"})
 
+    def _slow_build_fault(self, task_id: str, platform: str) -> None:
+        """The ``slow-build`` fault: wait before the build (cut short when the Hub stops)."""
+        delay = self.faults.slow_build()
+        if delay:
+            log.warning("fault fired: slow-build:%g (task %s, %s)", delay, task_id, platform)
+            if self.stopping.wait(delay):
+                self._check_stop("buildWorkspace")
+
+    def _publish(
+        self,
+        task: TaskRow,
+        executor: ExecutorRow,
+        image: str,
+        tags: list[str],
+        model: dict[str, Any],
+    ) -> None:
+        """``pushImage``: record the build, move its tags onto it, end the task ``complete``."""
+        tid = task.id
+        params = task.data["buildParams"]
         self._emit(tid, {"type": "start", "subject": "pushImage"})
         build_id = new_object_id()
         build = BuildRow(
             id=build_id,
             executor_id=executor.id,
             task_id=tid,
-            tags=all_tags,
+            tags=tags,
             platforms=list(params["platforms"]),
-            images=[f"{image}:{tag}" for tag in all_tags],
+            images=[f"{image}:{tag}" for tag in tags],
             md5=str(task.data["md5sum"]),
             bundle=str(task.data["uploadedZipFile"]),
             build_env_keys=list(params["buildSecrets"]),
@@ -259,7 +299,7 @@ class Workers:
         executor = self.store.executor_by_id(executor.id) or executor
         payload = {
             **executor_document(executor),
-            "commit": {"_id": build_id, "id": build_id, "tags": all_tags},
+            "commit": {"_id": build_id, "id": build_id, "tags": tags},
         }
         complete = {
             "type": "complete",
@@ -270,18 +310,25 @@ class Workers:
         self.store.succeed(
             task,
             build=build,
-            protected=protected,
+            protected=task.data["immutableCommitTags"],
             result=payload,
-            model=result.model,
+            model=model,
             final=complete,
         )
         self.bell.ring()
-        log.info("task %s: built %s/%s %s", tid, executor.owner, executor.name, all_tags)
+        log.info("task %s: built %s/%s %s", tid, executor.owner, executor.name, tags)
 
     def _console(self, task_id: str, line: str) -> None:
         # build envs are Secrets (registered with the one redactor): masked in the task's log
         payload = redact(line)
         self._emit(task_id, {"type": "console", "subject": "buildWorkspace", "payload": payload})
+
+
+def _all_tags(task: TaskRow) -> list[str]:
+    """The task's tags then its protected tags, once each, in that order."""
+    tags: list[str] = task.data["commitTags"]
+    protected: list[str] = task.data["immutableCommitTags"]
+    return list(dict.fromkeys([*tags, *protected]))
 
 
 def _known(value: object) -> str | None:

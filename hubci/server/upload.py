@@ -57,6 +57,134 @@ def content_type(header: str | None) -> tuple[str, dict[bytes, bytes]]:
     return kind.decode("latin-1").lower(), params
 
 
+class _BodyLimit:
+    """Counts the body as it arrives: BodyTooLarge past ``max_bytes``; ResetNow at
+    ``reset_after`` (the ``upload-reset`` fault), after calling ``on_reset``."""
+
+    def __init__(
+        self, max_bytes: int, reset_after: int | None, on_reset: Callable[[], None] | None
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.reset_after = reset_after
+        self.on_reset = on_reset
+        self.total = 0
+
+    def count(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        if self.total > self.max_bytes:
+            raise BodyTooLarge
+        if self.reset_after is not None and self.total >= self.reset_after:
+            if self.on_reset is not None:
+                self.on_reset()
+            raise ResetNow
+
+
+class _FilePart:
+    """The bundle part: streamed to a new file (mode 0600) while its size and MD5 are counted."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle: IO[bytes] = open(path, "xb")  # noqa: SIM115 - closed by end() or close()
+        path.chmod(0o600)
+        self._md5 = hashlib.md5()
+        self._size = 0
+
+    def write(self, piece: bytes) -> None:
+        self._handle.write(piece)
+        self._md5.update(piece)
+        self._size += len(piece)
+
+    def end(self, form: Form) -> None:
+        self._handle.close()
+        form.file_size = self._size
+        form.file_md5 = self._md5.hexdigest()
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+
+
+class _FieldPart:
+    """A text field: collected in memory, at most ``MAX_FIELD_BYTES``, and UTF-8."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._buffer = bytearray()
+
+    def write(self, piece: bytes) -> None:
+        self._buffer += piece
+        if len(self._buffer) > MAX_FIELD_BYTES:
+            msg = f"the form field {self.name!r} is larger than {MAX_FIELD_BYTES} bytes"
+            raise BadBody(msg)
+
+    def end(self, form: Form) -> None:
+        try:
+            form.fields[self.name] = self._buffer.decode("utf-8")
+        except UnicodeDecodeError:
+            msg = f"the form field {self.name!r} is not UTF-8"
+            raise BadBody(msg) from None
+
+
+class _Parts:
+    """python-multipart's callbacks: read each part's headers, then route its data to the
+    (first) ``file`` part on disk or to a text field."""
+
+    def __init__(self, form: Form, spool_dir: Path) -> None:
+        self.form = form
+        self.spool_dir = spool_dir
+        self._header_field = b""
+        self._header_value = b""
+        self._headers: dict[str, bytes] = {}
+        self._part: _FilePart | _FieldPart | None = None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        name = self._header_field.decode("latin-1").strip().lower()
+        self._headers[name] = self._header_value
+        self._header_field = b""
+        self._header_value = b""
+
+    def on_headers_finished(self) -> None:
+        disposition = self._headers.get("content-disposition", b"")
+        _, params = parse_options_header(disposition)
+        name = params.get(b"name", b"").decode("utf-8", "replace")
+        self._headers = {}
+        if not name:
+            msg = "a multipart part has no name"
+            raise BadBody(msg)
+        if name == FILE_FIELD and self.form.file is None:
+            path = self.spool_dir / f"upload-{secrets.token_hex(8)}.part"
+            self._part = _FilePart(path)
+            self.form.file = path
+        else:
+            self._part = _FieldPart(name)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._part is not None:
+            self._part.write(data[start:end])
+
+    def on_part_end(self) -> None:
+        if self._part is not None:
+            self._part.end(self.form)
+        self._part = None
+
+    def close_file(self) -> None:
+        """Close the file part being written, if any (the body ended early or failed)."""
+        if isinstance(self._part, _FilePart):
+            self._part.close()
+
+    def check_complete(self) -> None:
+        """After the body: every part it began has ended."""
+        if self._part is not None:
+            self.form.discard()
+            msg = "the multipart body ended in the middle of a part"
+            raise BadBody(msg)
+
+
 async def read_form(
     chunks: AsyncIterator[bytes],
     boundary: bytes,
@@ -68,85 +196,22 @@ async def read_form(
 ) -> Form:
     """Parse a ``multipart/form-data`` body; raise BodyTooLarge, BadBody or ResetNow."""
     form = Form()
-    state: dict[str, Any] = {"header_field": b"", "header_value": b"", "headers": {}}
-    sink: dict[str, Any] = {"kind": None}
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["header_field"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["header_value"] += data[start:end]
-
-    def on_header_end() -> None:
-        name = state["header_field"].decode("latin-1").strip().lower()
-        state["headers"][name] = state["header_value"]
-        state["header_field"] = b""
-        state["header_value"] = b""
-
-    def on_headers_finished() -> None:
-        disposition = state["headers"].get("content-disposition", b"")
-        _, params = parse_options_header(disposition)
-        name = params.get(b"name", b"").decode("utf-8", "replace")
-        state["headers"] = {}
-        if not name:
-            msg = "a multipart part has no name"
-            raise BadBody(msg)
-        if name == FILE_FIELD and form.file is None:
-            path = spool_dir / f"upload-{secrets.token_hex(8)}.part"
-            handle: IO[bytes] = open(path, "xb")  # noqa: SIM115 - closed in on_part_end
-            path.chmod(0o600)
-            form.file = path
-            sink.update(kind="file", name=name, handle=handle, md5=hashlib.md5(), size=0)
-        else:
-            sink.update(kind="field", name=name, buffer=bytearray())
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        piece = data[start:end]
-        if sink["kind"] == "file":
-            sink["handle"].write(piece)
-            sink["md5"].update(piece)
-            sink["size"] += len(piece)
-        elif sink["kind"] == "field":
-            sink["buffer"] += piece
-            if len(sink["buffer"]) > MAX_FIELD_BYTES:
-                msg = f"the form field {sink['name']!r} is larger than {MAX_FIELD_BYTES} bytes"
-                raise BadBody(msg)
-
-    def on_part_end() -> None:
-        if sink["kind"] == "file":
-            sink["handle"].close()
-            form.file_size = sink["size"]
-            form.file_md5 = sink["md5"].hexdigest()
-        elif sink["kind"] == "field":
-            try:
-                form.fields[sink["name"]] = sink["buffer"].decode("utf-8")
-            except UnicodeDecodeError:
-                msg = f"the form field {sink['name']!r} is not UTF-8"
-                raise BadBody(msg) from None
-        sink.clear()
-        sink["kind"] = None
-
+    parts = _Parts(form, spool_dir)
     parser = MultipartParser(
         boundary,
         {
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
+            "on_header_field": parts.on_header_field,
+            "on_header_value": parts.on_header_value,
+            "on_header_end": parts.on_header_end,
+            "on_headers_finished": parts.on_headers_finished,
+            "on_part_data": parts.on_part_data,
+            "on_part_end": parts.on_part_end,
         },
     )
-    total = 0
+    limit = _BodyLimit(max_bytes, reset_after, on_reset)
     try:
         async for chunk in chunks:
-            total += len(chunk)
-            if total > max_bytes:
-                raise BodyTooLarge
-            if reset_after is not None and total >= reset_after:
-                if on_reset is not None:
-                    on_reset()
-                raise ResetNow
+            limit.count(chunk)
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:
@@ -154,17 +219,12 @@ async def read_form(
         msg = "the multipart body does not parse"
         raise BadBody(msg) from exc
     except BaseException:
-        if sink.get("kind") == "file":
-            sink["handle"].close()
+        parts.close_file()
         form.discard()
         raise
     finally:
-        if sink.get("kind") == "file" and not sink["handle"].closed:
-            sink["handle"].close()
-    if sink.get("kind") is not None:
-        form.discard()
-        msg = "the multipart body ended in the middle of a part"
-        raise BadBody(msg)
+        parts.close_file()
+    parts.check_complete()
     return form
 
 
