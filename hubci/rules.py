@@ -32,6 +32,12 @@ TAG: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 EXECUTOR_ID: Final = re.compile(r"^[a-z0-9]{8}$")
 
 DEFAULT_HUB_URL: Final = "https://api.hubble.jina.ai"
+#: How long a push (upload and build) or a status may take, in seconds (0 = no limit): the
+#: default of --timeout and of the Action's timeout input.
+DEFAULT_TIMEOUT_SECONDS: Final = 3600.0
+#: How many executors are pushed at the same time when several are given (push --jobs and the
+#: Action's path input with several folders): pushes mostly wait on the Hub's builds.
+DEFAULT_PARALLEL_PUSHES: Final = 4
 HUB_WEB_URL: Final = "https://cloud.jina.ai/executor/{id}/"
 
 #: Bundle limits (validate and push refuse above them; the local Hub has its own, larger ones).

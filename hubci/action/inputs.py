@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from hubci import rules
 from hubci.errors import UsageError
 
 Mode = Literal["auto", "push", "validate", "rehearse"]
@@ -143,17 +144,14 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         msg = f"input visibility: {raw['visibility']!r} is not public or private"
         raise UsageError(msg, "use visibility: public or visibility: private, or leave it empty")
     try:
-        timeout = float(raw["timeout"] or "1800")
+        timeout = float(raw["timeout"] or rules.DEFAULT_TIMEOUT_SECONDS)
     except ValueError:
         timeout = -1.0
     if not math.isfinite(timeout) or timeout < 0:
         msg = f"input timeout: {raw['timeout']!r} is not a number of seconds"
-        raise UsageError(msg, "use e.g. timeout: 1800 (0 waits forever)")
+        raise UsageError(msg, "use e.g. timeout: 3600 (0 waits forever)")
+    # one item per line, in hubci.buildenv's grammar (KEY=VALUE, or KEY alone: the step's env)
     build_env = tuple(line.strip() for line in raw["build-env"].splitlines() if line.strip())
-    for number, line in enumerate(build_env, 1):
-        if "=" not in line:  # the line is not shown: it may be a value pasted without its key
-            msg = f"input build-env: line {number} has no '='"
-            raise UsageError(msg, "write one KEY=VALUE per line")
     return ActionInputs(
         paths=_split(raw["path"]) or (".",),
         mode=mode,

@@ -3,10 +3,10 @@
 1. register and mask every secret (token, executor secret, GitHub token, build-env values)
    before anything else is printed; everything is written through :mod:`hubci.output`;
 2. resolve the mode (``auto``: validate + dry-run on pull requests, push otherwise), the executor
-   folders (``hubci.matrix.paths``), the tags (``hubci.tags``) and one ``PushPlan`` per folder
+   folders (``hubci.executor.paths``), the tags (``hubci.tags``) and one ``PushPlan`` per folder
    (``hubci.push.plan.resolve_plan``, exactly as ``hubci push`` does);
 3. validate every folder (annotations on the right lines); errors stop the run before any upload;
-4. push (or dry-run) them with ``hubci.matrix.multi.push_many``, each executor's log in a group;
+4. push (or dry-run) them with ``hubci.push.multi.push_many``, each executor's log in a group;
    ``rehearse`` first starts an embedded local Hub in the job and pushes there;
 5. write the outputs, the step summary, commit statuses and the sticky pull request comment.
 """
@@ -27,22 +27,22 @@ from hubci import __version__, rules
 from hubci.action.inputs import ActionInputs, Mode, env_name, read_inputs, secret_values
 from hubci.action.summary import ExecutorRow, RunSummary, render, rows_status
 from hubci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, HubciError, UsageError
-from hubci.matrix.multi import LogSink, push_many, worst_exit_code
+from hubci.findings import ExecutorReport
 from hubci.output import commands
 from hubci.output.console import Console
 from hubci.output.redact import register
 from hubci.output.urls import scrub_url
+from hubci.push.multi import LogSink, push_many, worst_exit_code
 from hubci.push.plan import PushOptions, PushPlan, resolve_plan
 from hubci.push.result import ExecutorInfo
-from hubci.validate.findings import ExecutorReport
 
 if TYPE_CHECKING:
     from hubci.github import GitHubReporter, State
     from hubci.tags import TagOptions
 
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
-#: Executors pushed at once when the path input names several.
-JOBS = 4
+#: Executors pushed at once when the path input names several (as `hubci push --jobs`).
+JOBS = rules.DEFAULT_PARALLEL_PUSHES
 
 
 def resolve_mode(mode: Mode, event: str) -> Mode:
@@ -71,7 +71,7 @@ def _hub(
         hub_url = inputs.hub_url or env.get("JINA_HUBBLE_REGISTRY") or rules.DEFAULT_HUB_URL
         yield inputs.hub_url, inputs.token, None, scrub_url(hub_url)
         return
-    from hubci.build.engine import engine_available
+    from hubci.image.engine import engine_available
     from hubci.server.embedded import embedded_hub
 
     builder = "docker" if engine_available() else "check"
@@ -227,7 +227,7 @@ class ActionRun:
             self._finish()
 
     def _run(self) -> int:
-        from hubci.matrix.paths import expand_paths, split_items
+        from hubci.executor.paths import expand_paths, split_items
         from hubci.tags import TagOptions
         from hubci.tags.rules import DEFAULT_RULES
 

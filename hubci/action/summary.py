@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from hubci.findings import ExecutorReport, Severity
 from hubci.output.markdown import cell, code
 from hubci.output.neutralize import flatten
 from hubci.push.result import PushResult
-from hubci.validate.findings import ExecutorReport, Severity
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from hubci.validate.findings import Category, Finding, Severity
+from hubci.findings import Category, Finding, Severity
 
 # bundle safety: links and file selection
 LINK_OUTSIDE: Final = "HUB601"

@@ -18,7 +18,7 @@ from pathlib import Path
 from hubci.bundle import codes
 from hubci.bundle.ignore import IgnoreRules, load_rules
 from hubci.errors import ConfigError
-from hubci.validate.findings import Finding, Severity
+from hubci.findings import Finding, Severity
 
 _LINK_HINT = "replace the link with the file itself, or " + codes.IGNORE_HINT
 

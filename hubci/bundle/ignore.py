@@ -28,7 +28,7 @@ from pathspec import PathSpec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from hubci.bundle import codes
-from hubci.validate.findings import Finding, Severity
+from hubci.findings import Finding, Severity
 
 #: Applied when the folder has no ``.gitignore`` (docs/bundle.md explains each line).
 DEFAULT_IGNORE: Final[tuple[str, ...]] = (

@@ -10,8 +10,8 @@ from typing import Final
 from hubci.bundle import codes
 from hubci.bundle.files import BundleEntry, FileSet, collect_files
 from hubci.bundle.secretfiles import secret_findings
+from hubci.findings import Finding, Severity
 from hubci.output.sizes import human_size
-from hubci.validate.findings import Finding, Severity
 
 #: How many files/folders a limit hint names.
 _NAMED: Final = 3

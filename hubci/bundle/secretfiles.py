@@ -14,7 +14,7 @@ from typing import Final
 
 from hubci.bundle import codes
 from hubci.bundle.files import BundleEntry
-from hubci.validate.findings import Finding, Severity
+from hubci.findings import Finding, Severity
 
 _READ_LIMIT: Final = 1024 * 1024
 _ENV_SHARED: Final = frozenset({".env.example", ".env.sample", ".env.template"})

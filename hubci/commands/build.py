@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from hubci.build.render import BuildReporter, Format
 from hubci.errors import HubciError
+from hubci.image.render import BuildReporter, Format
 
 
 @click.command()
@@ -50,7 +50,7 @@ def build(
     each platform and streams the log. Exit 0 when every platform built, 1 when one failed,
     2 for validation or usage errors, 3 when no Docker Engine is reachable.
     """
-    from hubci.build.run import BuildPlan, run_build
+    from hubci.image.run import BuildPlan, run_build
 
     plan = BuildPlan.from_options(
         path,

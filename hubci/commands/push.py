@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from hubci import rules
 from hubci.commands.hub_options import hub_options, result_format_option
 from hubci.push.plan import DEFAULT_TIMEOUT, PushOptions, resolve_plan
 from hubci.tags.options import TagOptions, tag_rule_options
@@ -67,7 +68,7 @@ from hubci.tags.options import TagOptions, tag_rule_options
 @click.option(
     "--jobs",
     type=click.IntRange(min=1, max=32),
-    default=2,
+    default=rules.DEFAULT_PARALLEL_PUSHES,
     show_default=True,
     help="With several folders: how many are pushed at the same time.",
 )
@@ -165,9 +166,9 @@ def push(
 
 
 def _push_many(options: PushOptions, paths: tuple[str, ...], jobs: int) -> int:
-    from hubci.matrix.multi import summary_table
     from hubci.output.console import Console
     from hubci.push.many import outcomes_json, run_many
+    from hubci.push.multi import summary_table
 
     outcomes, code = run_many(options, paths, jobs)
     if options.output == "json":

@@ -43,17 +43,6 @@ def _size_option(ctx: click.Context, param: click.Parameter, value: str | int) -
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
-def parse_build_env(items: tuple[str, ...]) -> dict[str, str | None] | None:
-    """``NAME[=VALUE]`` items -> {NAME: VALUE or None}; None when none was given."""
-    if not items:
-        return None
-    out: dict[str, str | None] = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        out[name.strip()] = value if eq else None
-    return out
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument(
     "paths",
@@ -79,9 +68,9 @@ def parse_build_env(items: tuple[str, ...]) -> dict[str, str | None] | None:
     "--build-env",
     "build_env",
     multiple=True,
-    metavar="NAME[=VALUE]",
-    help="A build-env variable a push will provide (repeatable); the value is optional here "
-    "and never printed.",
+    metavar="KEY[=VALUE]",
+    help="A build-env variable a push will provide (repeatable): KEY=VALUE, or KEY alone for "
+    "the value of $KEY; here the value may be unknown. Never printed.",
 )
 @click.option("--name", metavar="NAME", help="The executor name a push will use.")
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
@@ -119,6 +108,7 @@ def validate(
     stands for the executor folders below it (a monorepo root). Exit 0 when no errors were found, 1
     otherwise (also for warnings with --strict), 2 for usage errors.
     """
+    from hubci.buildenv import parse_items
     from hubci.output.console import Console
     from hubci.validate import folders_to_validate, validate_folder
     from hubci.validate.report import all_ok, render
@@ -138,7 +128,7 @@ def validate(
         validate_folder(
             folder,
             dockerfile=dockerfile,
-            build_env=parse_build_env(build_env),
+            build_env=parse_items(build_env, os.environ) if build_env else None,
             name=name,
             max_bytes=max_bundle_size,
             max_files=max_files,

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from hubci.matrix.git import GitFailed, WorkTree, run_git, split_z
+from hubci.gitrepo import GitFailed, WorkTree, run_git, split_z
 
 SHALLOW_HINT = "the clone is shallow; fetch the history (actions/checkout with fetch-depth: 0)"
 

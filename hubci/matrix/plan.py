@@ -23,8 +23,8 @@ import pathspec
 from hubci.bundle.files import is_virtualenv
 from hubci.bundle.ignore import IgnoreRules, load_rules
 from hubci.errors import UsageError
+from hubci.executor.discover import SKIP_DIRS, Discovery, Executor, discover, is_within
 from hubci.matrix.changes import Change, ChangeSet, ChangesUnknown, changes_since, files_at
-from hubci.matrix.discover import SKIP_DIRS, Discovery, Executor, discover, is_within
 
 Mode = Literal["all", "changed", "fallback"]
 NULL_SHA = re.compile(r"^0{7,40}$")

@@ -73,8 +73,8 @@ def _syntax_problem(findings: Sequence[Any]) -> str | None:
 
 
 def _with_config(folder: Path) -> tuple[Any, bool]:
-    from hubci.validate.config import load_config
-    from hubci.validate.executor import find_jtype_class
+    from hubci.executor.classes import find_jtype_class
+    from hubci.executor.config import load_config
 
     info = load_config(folder)
     if not info.parsed:
@@ -100,7 +100,7 @@ def _with_config(folder: Path) -> tuple[Any, bool]:
 
 
 def _without_config(folder: Path) -> tuple[Any, bool]:
-    from hubci.validate.executor import DependencyCycle, discover, module_import_order
+    from hubci.executor.classes import DependencyCycle, discover, module_import_order
 
     classes, findings, files = discover(folder)
     problem = _syntax_problem(findings)

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from hubci.validate.executor import ExecutorClass
+from hubci.executor.classes import ExecutorClass
 
 
 def _annotation(node: ast.expr | None) -> str | None:

@@ -1,5 +1,5 @@
 """``hubci push PATH...`` with several executor folders: one plan per folder, pushed by
-:func:`hubci.matrix.multi.push_many` (validate all first, bounded concurrency, grouped logs).
+:func:`hubci.push.multi.push_many` (validate all first, bounded concurrency, grouped logs).
 
 With ``--hub local`` one embedded local Hub serves every push of the run.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hubci.errors import UsageError
-from hubci.matrix.multi import LogSink, PushOutcome, push_many, worst_exit_code
+from hubci.push.multi import LogSink, PushOutcome, push_many, worst_exit_code
 from hubci.push.plan import PushOptions, PushPlan, default_local_data_dir, resolve_plan
 
 
@@ -53,7 +53,7 @@ def run_many(
     base: PushOptions, items: Sequence[str], jobs: int, *, cwd: Path | None = None
 ) -> tuple[list[PushOutcome], int]:
     """Expand ``items`` (paths and glob patterns), push every folder; (outcomes, exit code)."""
-    from hubci.matrix.paths import expand_paths
+    from hubci.executor.paths import expand_paths
 
     env = dict(os.environ)
     cwd = cwd or Path.cwd()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from hubci import rules
+from hubci.buildenv import parse_build_env
 from hubci.errors import ConfigError, UsageError
 from hubci.secret import Secret
 
@@ -25,7 +26,7 @@ Output = Literal["text", "json"]
 Visibility = Literal["public", "private"]
 
 #: Default --timeout: the whole upload and build, in seconds (0 = no limit).
-DEFAULT_TIMEOUT = 3600.0
+DEFAULT_TIMEOUT = rules.DEFAULT_TIMEOUT_SECONDS
 LOCAL_HUB = "local"
 
 
@@ -187,28 +188,6 @@ def ci_vendor(env: Mapping[str, str]) -> str:
     return "(unset)"
 
 
-def parse_build_env(items: tuple[str, ...], env: Mapping[str, str]) -> dict[str, Secret]:
-    """``KEY=VALUE`` items (values may hold ``=``; ``KEY`` alone reads the environment variable
-    KEY); the last one of a key wins. Shared by push, build and the Action."""
-    out: dict[str, Secret] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not rules.BUILD_ENV_NAME.match(key):
-            shown = key if len(key) <= 40 else key[:40] + "…"
-            msg = f"--build-env: {shown!r} is not a valid build-env name"
-            raise UsageError(
-                msg, "use upper-case letters, digits and _, not starting with _ (KEY=VALUE)"
-            )
-        if not sep:
-            if key not in env:
-                msg = f"--build-env {key}: the environment variable {key} is not set"
-                raise UsageError(msg, f"export {key}, or pass --build-env {key}=VALUE")
-            value = env[key]
-        out[key] = Secret(value, key=key)
-    return out
-
-
 def _dockerfile(folder: Path, value: str | None, cwd: Path) -> str | None:
     if value is None:
         return None
@@ -276,7 +255,7 @@ def _name(folder: Path, options: PushOptions) -> tuple[str, str]:
         raise UsageError(msg, "use letters, digits, _ and -, starting with a letter or digit")
     if options.force_update:
         return options.force_update, "--force-update"
-    from hubci.validate.config import resolve_name
+    from hubci.executor.config import resolve_name
 
     name, source = resolve_name(folder, options.name)
     if not name:

@@ -19,10 +19,10 @@ from hubci.output.console import Console
 from hubci.output.sizes import human_size
 
 if TYPE_CHECKING:
+    from hubci.findings import Finding
     from hubci.hub.follow import BuildEvent
     from hubci.push.plan import PushPlan
     from hubci.push.result import PushResult
-    from hubci.validate.findings import Finding
 
 
 class PushReporter(Protocol):

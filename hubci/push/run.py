@@ -34,7 +34,7 @@ from hubci.secret import Secret
 
 if TYPE_CHECKING:
     from hubci.bundle import FileSet
-    from hubci.validate.findings import ExecutorReport
+    from hubci.findings import ExecutorReport
 
 #: How long to look for our own task when the push stream broke before it said anything.
 TASK_LOOKUP_SECONDS = 60.0

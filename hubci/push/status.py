@@ -66,7 +66,7 @@ def resolve_status(
         if not folder.is_dir():
             msg = f"{folder} is not a directory"
             raise UsageError(msg, "give an executor folder, or the task with --id TASK")
-        from hubci.validate.config import resolve_name
+        from hubci.executor.config import resolve_name
 
         resolved_name, _ = resolve_name(folder.resolve(), None)
         if not resolved_name:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from hubci import rules
 from hubci.errors import ConfigError
+from hubci.executor.classes import discover_executor_classes
+from hubci.executor.config import CONFIG_FILE
+from hubci.findings import ExecutorReport, Finding, Severity
 from hubci.validate.buildenv import check_build_env
-from hubci.validate.config import CONFIG_FILE
 from hubci.validate.config_checks import check_config_and_python
 from hubci.validate.dockerfile_checks import check_dockerfile
-from hubci.validate.executor import discover_executor_classes
-from hubci.validate.findings import ExecutorReport, Finding, Severity
 from hubci.validate.requirements import check_requirements
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def executors_below(folder: Path) -> list[Path]:
     Found as ``hubci matrix`` finds them (git's file list or an ignore-aware walk; virtualenvs
     and ``tests/`` left out), and named like ``folder`` so displayed paths stay familiar.
     """
-    from hubci.matrix.discover import discover  # only for a folder that is no executor
+    from hubci.executor.discover import discover  # only for a folder that is no executor
 
     return [folder / e.rel for e in discover(folder).executors if e.rel not in ("", ".")]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hubci import rules
-from hubci.validate.codes import finding
+from hubci.findings import Finding
+from hubci.findings.codes import finding
 from hubci.validate.envvars import EnvRef
-from hubci.validate.findings import Finding
 from hubci.validate.requirements import REQUIREMENTS_FILE, TOKEN
 
 _REF_CODES = {"has no braces": "HUB401", "is not closed with '}'": "HUB403"}

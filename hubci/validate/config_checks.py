@@ -7,16 +7,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from hubci import rules
-from hubci.validate.codes import finding
-from hubci.validate.config import (
-    CONFIG_FILE,
-    KNOWN_TOP_LEVEL_KEYS,
-    MANIFEST_FILE,
-    ConfigInfo,
-    load_config,
-    manifest_name,
-)
-from hubci.validate.executor import (
+from hubci.executor.classes import (
     DependencyCycle,
     ExecutorClass,
     classes_on_import_path,
@@ -26,7 +17,17 @@ from hubci.validate.executor import (
     module_import_order,
     normalize_module_path,
 )
-from hubci.validate.findings import Finding
+from hubci.executor.config import (
+    CONFIG_FILE,
+    KNOWN_TOP_LEVEL_KEYS,
+    MANIFEST_FILE,
+    ConfigInfo,
+    load_config,
+    manifest_name,
+    resolve_name,
+)
+from hubci.findings import Finding
+from hubci.findings.codes import finding
 
 
 class ConfigResult:
@@ -308,6 +309,8 @@ def _without_config(folder: Path, out: ConfigResult) -> None:
 
 
 def _name(folder: Path, info: ConfigInfo, explicit: str | None, out: ConfigResult) -> None:
+    """The name a push uses (:func:`resolve_name`, the one precedence) and what is wrong with it
+    or with the names it wins over."""
     m_name, m_loc, m_problems = manifest_name(folder)
     out.findings.extend(m_problems)
     if m_loc is not None and (m_name is None or not rules.EXECUTOR_NAME.match(m_name)):
@@ -322,21 +325,22 @@ def _name(folder: Path, info: ConfigInfo, explicit: str | None, out: ConfigResul
             )
         )
         m_name = None
-    if explicit is not None:
+    name, source = resolve_name(folder, explicit, info=info, class_name=out.jtype)
+    if source == "--name":
         out.name = explicit
-        if not rules.EXECUTOR_NAME.match(explicit):
+        if explicit is not None and not rules.EXECUTOR_NAME.match(explicit):
             out.findings.append(
                 finding("HUB112", f"--name {explicit!r} is not a valid executor name")
             )
         return
-    if info.metas_name is not None:
-        out.name = info.metas_name
-        if m_name is not None and m_loc is not None and m_name != info.metas_name:
+    if source == "metas.name":
+        out.name = name
+        if m_name is not None and m_loc is not None and m_name != name:
             out.findings.append(
                 finding(
                     "HUB119",
                     f"{MANIFEST_FILE} names the executor {m_name!r} but metas.name is "
-                    f"{info.metas_name!r}: the push uses {info.metas_name!r}, and the Hub's "
+                    f"{name!r}: the push uses {name!r}, and the Hub's "
                     f"normalizer then writes {m_name!r} into config.yml",
                     file=MANIFEST_FILE,
                     line=m_loc.line,
@@ -344,16 +348,14 @@ def _name(folder: Path, info: ConfigInfo, explicit: str | None, out: ConfigResul
                 )
             )
         return
-    if m_name is not None:
-        out.name, source = m_name, f"`name` from {MANIFEST_FILE}"
-    elif out.jtype is not None:
-        out.name, source = out.jtype, "the jtype"
-    else:
+    if name is None or source == "none":
         return
+    out.name = name
+    said = f"`name` from {MANIFEST_FILE}" if source == "manifest.yml" else "the jtype"
     out.findings.append(
         finding(
             "HUB113",
-            f"metas.name is not set: a push uses the name {out.name!r} ({source})",
+            f"metas.name is not set: a push uses the name {out.name!r} ({said})",
             file=CONFIG_FILE if info.exists else None,
             hint="set `metas.name` in config.yml or pass --name to choose the name",
         )

@@ -6,8 +6,8 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 
-from hubci.validate.codes import finding
-from hubci.validate.findings import Finding
+from hubci.findings import Finding
+from hubci.findings.codes import finding
 
 DEFAULT_DOCKERFILE = "Dockerfile"
 _GENERATED = "jinaai/jina base image, pip install -r requirements.txt"

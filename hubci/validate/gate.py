@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hubci.errors import ValidationError
+from hubci.findings import ExecutorReport, Severity
 from hubci.secret import Secret
 from hubci.validate import validate_folder
-from hubci.validate.findings import ExecutorReport, Severity
 
 if TYPE_CHECKING:
     from hubci.bundle import FileSet

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from hubci.validate.findings import ExecutorReport, Finding, Severity
+from hubci.findings import ExecutorReport, Finding, Severity
 
 if TYPE_CHECKING:
     from hubci.output.commands import AnnotationLevel, WorkflowCommand

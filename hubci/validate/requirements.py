@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from hubci.validate.codes import finding
+from hubci.findings import Finding
+from hubci.findings.codes import finding
 from hubci.validate.envvars import EnvRef, find_env_refs
-from hubci.validate.findings import Finding
 
 REQUIREMENTS_FILE = "requirements.txt"
 

@@ -14,7 +14,7 @@ import pytest
 
 from hubci.bundle import collect_files
 from hubci.errors import ConfigError, HubciError
-from hubci.validate.findings import Finding
+from hubci.findings import Finding
 
 MakeTree = Callable[[dict[str, str | bytes]], Path]
 BASE: dict[str, str | bytes] = {

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from hubci.bundle import bundle_findings, collect_files
+from hubci.findings import Finding
 from hubci.output.sizes import human_size
-from hubci.validate.findings import Finding
 
 MakeTree = Callable[[dict[str, str | bytes]], Path]
 BASE: dict[str, str | bytes] = {".gitignore": "", "config.yml": "jtype: E\n", "executor.py": "x\n"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hubci.matrix.discover import discover
+from hubci.executor.discover import discover
 from tests.matrix.gitrepo import Repo, executor_files
 
 
@@ -124,7 +124,7 @@ def test_walk_does_not_enter_virtualenvs_outside_git(tmp_path: Path) -> None:
 
 
 def test_names_agree_with_resolve_name(repo: Repo) -> None:
-    from hubci.validate.config import resolve_name
+    from hubci.executor.config import resolve_name
 
     repo.executor("metas", "M", name="from-metas")
     repo.executor("manifest", "F")

@@ -20,7 +20,7 @@ from hubci.errors import (
     UsageError,
     ValidationError,
 )
-from hubci.matrix.multi import (
+from hubci.push.multi import (
     LogSink,
     PushOutcome,
     folder_labels,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hubci.errors import UsageError
-from hubci.matrix.paths import expand_paths, split_items
+from hubci.executor.paths import expand_paths, split_items
 from tests.matrix.gitrepo import Repo
 
 

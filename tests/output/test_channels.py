@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from hubci.action.summary import ExecutorRow, RunSummary, render
 from hubci.errors import HubciError
+from hubci.findings import ExecutorReport, Finding, Severity
 from hubci.hub.errors import error_for_status
 from hubci.hub.follow import BuildEvent, FollowState, read_push_stream
 from hubci.output import commands
@@ -26,7 +27,6 @@ from hubci.output.console import Console, reset_annotation_counts
 from hubci.output.redact import register, reset
 from hubci.push.render import TextReporter
 from hubci.push.result import ExecutorInfo, PushResult
-from hubci.validate.findings import ExecutorReport, Finding, Severity
 from hubci.validate.report import render_github, render_text
 from testing.hostile_text import SECRETS, hostile_text
 from testing.runner import assert_only

@@ -27,8 +27,8 @@ SECOND_LAYER = re.compile(r"(redact|neutrali[sz]e|mask|escape|_cell$|inert)", re
 #: Names that match but are no output layer (with why).
 DELEGATES = {
     # rewrites docker-history JSON of one build with the layer's Redactor
-    ("build/scrub.py", "redact_text"),
-    ("build/scrub.py", "_redact_json"),
+    ("image/scrub.py", "redact_text"),
+    ("image/scrub.py", "_redact_json"),
     # the Dockerfile parser's `# escape=` directive
     ("dockerfile.py", "_escape_char"),
     # metadata-action's {{ }} template semantics (a tag value, not output)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from hubci.executor.config import Located, load_config, resolve_name
+from hubci.findings.codes import CODES
 from hubci.validate import validate_folder
-from hubci.validate.codes import CODES
-from hubci.validate.config import Located, load_config, resolve_name
 from tests.validate.support import MakeExecutor
 
 

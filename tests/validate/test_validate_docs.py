@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from hubci.bundle import codes as bundle_codes
-from hubci.validate.codes import CODES
+from hubci.findings.codes import CODES
 
 DOC = (Path(__file__).resolve().parent.parent.parent / "docs" / "validate.md").read_text()
 ROWS = {m.group(1): m.group(0) for m in re.finditer(r"^\| (HUB\d{3}) \|.*$", DOC, re.M)}

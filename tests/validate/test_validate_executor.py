@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hubci.validate.executor import (
+from hubci.executor.classes import (
     DependencyCycle,
     ExecutorClass,
     discover_executor_classes,

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from hubci.cli import cli
+from hubci.findings import ExecutorReport, Finding, Severity
+from hubci.findings.codes import CODES
 from hubci.validate import validate_folder
-from hubci.validate.codes import CODES
-from hubci.validate.findings import ExecutorReport, Finding, Severity
 from tests.validate.support import FIXTURES
 
 

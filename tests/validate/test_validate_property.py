@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hubci.cli import cli
+from hubci.findings import Severity
 from hubci.validate import validate_folder
-from hubci.validate.findings import Severity
 from tests.validate.support import EXECUTOR
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,7 @@
 """The local Hub's ``--builder docker``: real images through the Docker Engine API.
 
 Each :class:`~hubci.server.builders.BuildJob` is one platform build by the same builder module as
-``hubci build`` (:mod:`hubci.build.builder`). Images are named as the Hub names them,
+``hubci build`` (:mod:`hubci.image.builder`). Images are named as the Hub names them,
 ``<image>:<tag>`` (``jinahub/<id>:<tag>``), plus ``<image>:<tag>-<os>-<arch>`` per platform so a
 multi-platform push keeps every platform's image: the plain tags go to the Engine's native
 platform, or to another platform when no native image holds them yet. Console lines are the
@@ -15,9 +15,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from hubci.build.builder import BuildSpec, PlatformBuild, build_platform, platform_slug
-from hubci.build.engine import EngineInfo, connect, normalize_arch
 from hubci.errors import EngineUnavailable
+from hubci.image.builder import BuildSpec, PlatformBuild, build_platform, platform_slug
+from hubci.image.engine import EngineInfo, connect, normalize_arch
 from hubci.server.builders import BuildJob, BuildOutcome
 
 DOCKER_BUILD_FAILED = "docker build exited with code 1"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hubci.build import scrub
+from hubci.image import scrub
 
 VALUES = {"TOKEN": "s3cr3t-value", "SHORT": "x"}
 

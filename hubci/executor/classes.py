@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hubci.errors import HubciError
-from hubci.validate.codes import finding
-from hubci.validate.findings import Finding
+from hubci.findings import Finding
+from hubci.findings.codes import finding
 
 #: Base-class names that make a class an Executor (jina exports both).
 EXECUTOR_BASES = frozenset({"Executor", "BaseExecutor"})

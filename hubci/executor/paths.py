@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hubci.errors import UsageError
-from hubci.matrix.discover import SKIP_DIRS, Executor, examine_folder
+from hubci.executor.discover import SKIP_DIRS, Executor, examine_folder
 
 _MAGIC = frozenset("*?[")
 

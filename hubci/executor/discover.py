@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from hubci.matrix.git import WorkTree, list_files, work_tree_of
-from hubci.matrix.walk import walk_files
-from hubci.validate.config import CONFIG_FILE, load_config, manifest_name
-from hubci.validate.executor import discover_executor_classes
+from hubci.executor.classes import discover_executor_classes
+from hubci.executor.config import CONFIG_FILE, load_config, resolve_name
+from hubci.executor.walk import walk_files
+from hubci.gitrepo import WorkTree, list_files, work_tree_of
 
 #: Folders never entered: VCS data, virtual environments, package caches, test fixtures.
 SKIP_DIRS: frozenset[str] = frozenset(
@@ -134,16 +134,6 @@ def _mentions_executor(folder: Path, names: Iterable[str]) -> bool:
     return False
 
 
-def _push_name(folder: Path, metas_name: str | None, jtype: str) -> str:
-    """The name a push uses, in ``resolve_name``'s order (metas.name, manifest.yml, jtype),
-    from the config already read: ``resolve_name`` would parse config.yml (and the Python
-    files) a second time, which doubles the cost of discovering a large repository."""
-    if metas_name:
-        return metas_name
-    name, _, _ = manifest_name(folder)
-    return name or jtype
-
-
 def _examine(root: Path, rel: str, by_dir: dict[str, set[str]]) -> Executor | str | None:
     """An Executor, a one-line reason it is skipped, or None when it is plainly not one."""
     folder = root / rel if rel else root
@@ -152,7 +142,7 @@ def _examine(root: Path, rel: str, by_dir: dict[str, set[str]]) -> Executor | st
     if CONFIG_FILE in names and (folder / CONFIG_FILE).is_file():
         info = load_config(folder)
         if info.jtype:
-            name = _push_name(folder, info.metas_name, info.jtype)
+            name = resolve_name(folder, info=info)[0] or info.jtype
             return Executor(shown, folder, name, info.jtype, has_config=True)
         looks_like = info.metas is not None or bool(info.py_modules) or "jtype" in info.keys
         if looks_like or not info.parsed:
@@ -166,7 +156,8 @@ def _examine(root: Path, rel: str, by_dir: dict[str, set[str]]) -> Executor | st
     classes = [c for c in discover_executor_classes(folder) if c.derives_executor]
     if len(classes) == 1:
         jtype = classes[0].name
-        return Executor(shown, folder, _push_name(folder, None, jtype), jtype, has_config=False)
+        name = resolve_name(folder, class_name=jtype)[0] or jtype
+        return Executor(shown, folder, name, jtype, has_config=False)
     if len(classes) > 1:
         listed = ", ".join(sorted(c.name for c in classes))
         return (

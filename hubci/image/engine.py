@@ -1,6 +1,6 @@
 """Connecting to a Docker Engine API: ``DOCKER_HOST`` or the default socket, one clear error.
 
-The ``docker`` SDK is imported lazily so that importing :mod:`hubci.build` stays cheap.
+The ``docker`` SDK is imported lazily so that importing :mod:`hubci.image` stays cheap.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from hubci.build.builder import PlatformBuild
+from hubci.image.builder import PlatformBuild
 from hubci.output.console import Console
 from hubci.output.sizes import human_size
 
@@ -22,7 +22,7 @@ def status_of(builds: Sequence[PlatformBuild]) -> str:
 
 
 class Reporter(Protocol):
-    """What :func:`hubci.build.run.run_build` reports to (the CLI's :class:`BuildReporter`, or
+    """What :func:`hubci.image.run.run_build` reports to (the CLI's :class:`BuildReporter`, or
     another front end such as the Action)."""
 
     def note(self, text: str) -> None: ...

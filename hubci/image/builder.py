@@ -3,7 +3,7 @@
 Used by ``hubci build`` and by the local Hub's ``--builder docker``. Each platform is its own
 classic Engine build (no BuildKit/buildx here). Build envs go to the build as build args, the
 way the Hub hands them to its builder; their values are masked in every log line and error, and
-:mod:`hubci.build.scrub` keeps them out of the image history and configuration.
+:mod:`hubci.image.scrub` keeps them out of the image history and configuration.
 
 A platform other than the Engine's own is always built with ``nocache``: podman (and the classic
 builder) would otherwise reuse a cached layer of the native platform and report the wrong
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hubci.build import scrub
-from hubci.build.engine import EngineInfo, normalize_arch
+from hubci.image import scrub
+from hubci.image.engine import EngineInfo, normalize_arch
 from hubci.output.redact import redact
 from hubci.secret import Secret
 

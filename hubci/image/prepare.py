@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from hubci.buildenv import parse_build_env
 from hubci.errors import BuildFailed, UsageError
-from hubci.push.plan import parse_build_env
 from hubci.secret import Secret
 
 __all__ = [
@@ -107,8 +107,8 @@ def prepared_bundle(
 
     Raises :class:`BuildFailed` (exit 1) when the Hub's normalizer would reject the bundle.
     """
+    from hubci.executor.config import resolve_name
     from hubci.normalize import NormalizeError, normalize
-    from hubci.validate.config import resolve_name
 
     work = Path(tempfile.mkdtemp(prefix="hubci-build-"))
     try:

@@ -13,8 +13,8 @@ from typing import Any, Literal, NamedTuple
 
 import yaml
 
-from hubci.validate.codes import finding
-from hubci.validate.findings import Finding
+from hubci.findings import Finding
+from hubci.findings.codes import finding
 
 CONFIG_FILE = "config.yml"
 MANIFEST_FILE = "manifest.yml"
@@ -313,11 +313,22 @@ def manifest_name(folder: Path) -> tuple[str | None, Located | None, list[Findin
     return None, None, findings
 
 
-def resolve_name(folder: Path, explicit: str | None = None) -> tuple[str | None, NameSource]:
-    """The name a push uses: ``--name``, else ``metas.name``, else manifest.yml, else jtype."""
+def resolve_name(
+    folder: Path,
+    explicit: str | None = None,
+    *,
+    info: ConfigInfo | None = None,
+    class_name: str | None = None,
+) -> tuple[str | None, NameSource]:
+    """The name a push uses: ``--name``, else ``metas.name``, else manifest.yml, else jtype
+    (without config.yml: the one Executor class in the code). The one place of that order.
+
+    ``info`` is the folder's config when the caller has read it already, ``class_name`` its one
+    Executor class when the caller has found it (a large repository is not parsed twice).
+    """
     if explicit:
         return explicit, "--name"
-    info = load_config(folder)
+    info = info if info is not None else load_config(folder)
     if info.metas_name:
         return info.metas_name, "metas.name"
     name, _, _ = manifest_name(folder)
@@ -325,8 +336,10 @@ def resolve_name(folder: Path, explicit: str | None = None) -> tuple[str | None,
         return name, "manifest.yml"
     if info.jtype:
         return info.jtype, "jtype"
+    if not info.exists and class_name:
+        return class_name, "jtype"
     if not info.exists:
-        from hubci.validate.executor import discover_executor_classes
+        from hubci.executor.classes import discover_executor_classes
 
         classes = discover_executor_classes(folder)
         if len(classes) == 1:

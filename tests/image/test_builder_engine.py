@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from hubci.build.builder import BuildSpec, PlatformBuild, build_platform, remove_images
-from hubci.build.engine import EngineInfo, connect
+from hubci.image.builder import BuildSpec, PlatformBuild, build_platform, remove_images
+from hubci.image.engine import EngineInfo, connect
 from hubci.secret import Secret
 from testing.engine import normalize_ref
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from hubci.build import builder
-from hubci.build.builder import PlatformBuild
-from hubci.build.engine import EngineInfo, _display, connect, engine_available, engine_url
-from hubci.build.prepare import dockerfile_relpath, parse_build_env, repo_name
-from hubci.build.render import BuildReporter
-from hubci.build.run import BuildPlan
 from hubci.errors import EXIT_HUB, EngineUnavailable, UsageError
+from hubci.image import builder
+from hubci.image.builder import PlatformBuild
+from hubci.image.engine import EngineInfo, _display, connect, engine_available, engine_url
+from hubci.image.prepare import dockerfile_relpath, parse_build_env, repo_name
+from hubci.image.render import BuildReporter
+from hubci.image.run import BuildPlan
 from hubci.output.sizes import human_size
 
 

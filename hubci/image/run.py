@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubci import rules
-from hubci.build.builder import BuildSpec, PlatformBuild, build_platforms, platform_slug
-from hubci.build.render import Reporter
 from hubci.errors import BuildFailed, UsageError
+from hubci.image.builder import BuildSpec, PlatformBuild, build_platforms, platform_slug
+from hubci.image.render import Reporter
 from hubci.secret import Secret
 
 #: What the Hub builds when a push names no platform.
@@ -42,7 +42,7 @@ class BuildPlan:
         keep: bool,
         env: Mapping[str, str] | None = None,
     ) -> BuildPlan:
-        from hubci.build.prepare import dockerfile_relpath, parse_build_env
+        from hubci.image.prepare import dockerfile_relpath, parse_build_env
 
         if not path.is_dir():
             msg = f"{path} is not a folder"
@@ -67,8 +67,8 @@ def run_build(plan: BuildPlan, reporter: Reporter) -> list[PlatformBuild]:
     Validation errors raise ValidationError (exit 2) before the Engine is contacted; no Engine
     raises EngineUnavailable (exit 3). Images are removed afterwards unless ``plan.keep``.
     """
-    from hubci.build.engine import connect
-    from hubci.build.prepare import prepared_bundle, repo_name, validate
+    from hubci.image.engine import connect
+    from hubci.image.prepare import prepared_bundle, repo_name, validate
 
     validate(
         plan.folder, dockerfile=plan.dockerfile, build_env=plan.build_env, line=reporter.problem
@@ -108,7 +108,7 @@ def run_build(plan: BuildPlan, reporter: Reporter) -> list[PlatformBuild]:
                 log=reporter.log,
             )
         if not plan.keep:
-            from hubci.build.builder import remove_images
+            from hubci.image.builder import remove_images
 
             for problem in remove_images(client, builds):
                 reporter.problem(f"warning: {problem}")

@@ -1,8 +1,0 @@
-"""Real image builds through the Docker Engine API: ``hubci build`` and the Hub's docker builder.
-
-- :mod:`hubci.build.engine`: connecting to ``DOCKER_HOST`` / the default socket;
-- :mod:`hubci.build.builder`: the one builder (a normalized folder -> one image per platform);
-- :mod:`hubci.build.scrub`: keeping build-env values out of the image metadata;
-- :mod:`hubci.build.prepare`: validate, select the bundle's files, normalize like the Hub;
-- :mod:`hubci.build.render`: text and JSON output of ``hubci build``.
-"""
