@@ -6,6 +6,7 @@ Exit codes (documented in the README):
   2  usage error, or validation errors that stop a push before any network call
   3  Hub or network error after retries; no Docker Engine reachable (build)
   4  timed out waiting for the build (the build may still finish)
+  70  internal error (a bug in hubci; report it with the --debug output)
   130 interrupted (Ctrl-C / SIGINT)
 """
 

@@ -23,3 +23,20 @@ def test_validate_help_names_the_bundle_size_default_and_its_units() -> None:
     result = CliRunner().invoke(cli, ["validate", "--help"], prog_name="hubci", terminal_width=200)
     line = next(ln for ln in result.output.splitlines() if "--max-bundle-size" in ln)
     assert "e.g. 500MiB or 2GB  [default: 1GiB]." in line
+
+
+def test_every_exit_code_is_documented() -> None:
+    """Each EXIT_* code of hubci.errors has its row in the README's exit-code table."""
+    from pathlib import Path
+
+    from hubci import errors
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    codes = {getattr(errors, n) for n in dir(errors) if n.startswith("EXIT_")}
+    rows = {
+        int(line.split("|")[1])
+        for line in table.splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip().isdigit()
+    }
+    assert codes == rows

@@ -26,10 +26,13 @@ from hubci.errors import ConfigError, UsageError
     "top) selects every executor (repeatable).",
 )
 @click.option(
-    "--platforms",
-    metavar="LIST",
+    "--platform",
+    "--platforms",  # the old spelling, still accepted
+    "platforms",
+    metavar="P1,P2",
     default="",
-    help="Platforms for every entry, e.g. linux/amd64,linux/arm64 (empty: the Hub's default).",
+    help="Platforms for every entry, e.g. linux/amd64,linux/arm64, as for push (empty: the "
+    "Hub's default).",
 )
 @click.option(
     "--format",
@@ -73,7 +76,7 @@ def matrix(
     try:
         platform_list = rules.parse_platforms(platforms)
     except ValueError as exc:
-        raise UsageError(f"--platforms: {exc}") from exc
+        raise UsageError(f"--platform: {exc}") from exc
 
     request = MatrixRequest(
         root=root,

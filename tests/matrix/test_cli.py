@@ -149,7 +149,7 @@ def test_plain_warning_outside_actions(monorepo: tuple[Repo, str], hubci: CliRun
         ),
         (
             ["--platforms", "linux/amd64,windows/amd64"],
-            "hubci: error: --platforms: unknown platform 'windows/amd64'; use one of: ",
+            "hubci: error: --platform: unknown platform 'windows/amd64'; use one of: ",
         ),
         (["missing-folder"], "hubci: error: missing-folder does not exist"),
         (
