@@ -45,6 +45,7 @@ from hubci.hub.errors import (
     redirect_error,
 )
 from hubci.hub.form import PushForm, StreamedBody
+from hubci.hub.records import Task, User
 from hubci.hub.retry import (
     RetriesExhausted,
     Retryable,
@@ -94,7 +95,7 @@ class Upload:
     the Hub created for it."""
 
     stream: StreamResponse | None = None
-    task: dict[str, Any] | None = None
+    task: Task | None = None
 
 
 @dataclass
@@ -277,7 +278,7 @@ class HubClient:
         return self._retrying(attempt)
 
     # -- calls ------------------------------------------------------------------------------
-    def whoami(self) -> dict[str, Any]:
+    def whoami(self) -> User:
         """The logged-in user (``data`` of user.identity.whoami); AuthError without a token."""
         if not self.token:
             raise AuthError(
@@ -285,23 +286,25 @@ class HubClient:
                 "set JINA_AUTH_TOKEN, pass --token, or log in with `jina auth login`",
             )
         body = self._call_json("user.identity.whoami")
-        data = body.get("data")
-        return data if isinstance(data, dict) else {}
+        return User.from_json(body.get("data"))
 
-    def list_tasks(self, name: str, *, page_size: int = 20) -> list[dict[str, Any]]:
-        """Build tasks of executor ``name``, newest first (executor.listAsyncTasks)."""
+    def list_tasks(self, name: str, *, page_size: int = 20) -> list[Task]:
+        """Build tasks of executor ``name``, newest first (executor.listAsyncTasks); entries
+        that are not JSON objects are skipped."""
         body = self._call_json(
             "executor.listAsyncTasks",
             data={"id": name, "sort": "-createdAt", "pageSize": str(page_size)},
         )
         data = body.get("data")
-        return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
+        if not isinstance(data, list):
+            return []
+        return [task for task in map(Task.from_json, data) if task is not None]
 
-    def find_task(self, name: str, trace_id: str | None = None) -> dict[str, Any] | None:
+    def find_task(self, name: str, trace_id: str | None = None) -> Task | None:
         """The task whose ``traceId`` is ``trace_id`` (default: this session), or None."""
         wanted = trace_id or self.session_id
         for task in self.list_tasks(name):
-            if task.get("traceId") == wanted:
+            if task.trace_id == wanted:
                 return task
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -19,7 +19,6 @@ from hubci.output.console import Console
 from hubci.output.sizes import human_size
 
 if TYPE_CHECKING:
-    from hubci.findings import Finding
     from hubci.hub.follow import BuildEvent
     from hubci.push.plan import PushPlan
     from hubci.push.result import PushResult
@@ -96,14 +95,6 @@ class TextReporter:
             self._write(f"build task: {event.text}")
         else:
             self._write(f"build: {event.subject} {event.text}".rstrip())
-
-    def findings(self, findings: Iterable[Finding], folder: str) -> None:
-        for f in findings:
-            where = f"{folder}/{f.file}" if f.file else folder
-            if f.line:
-                where += f":{f.line}"
-            hint = f" ({f.hint})" if f.hint else ""
-            self._write(f"{where}: {f.severity.value}: {f.code} {f.message}{hint}")
 
 
 def plan_summary(plan: PushPlan, bundle: dict[str, Any], files: list[tuple[str, int]]) -> str:

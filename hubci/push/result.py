@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from hubci.errors import EXIT_FAILED, EXIT_OK, EXIT_TIMEOUT
+from hubci.hub.records import ExecutorDocument
 
 if TYPE_CHECKING:
     from hubci.hub.follow import Terminal
+    from hubci.hub.records import Task
 
 Status = Literal["succeeded", "failed", "timeout", "submitted", "dry-run"]
 
@@ -52,27 +54,25 @@ class ExecutorInfo:
 
     @classmethod
     def from_payload(
-        cls, payload: dict[str, Any] | None, *, platforms: tuple[str, ...] = ()
+        cls, payload: object, *, platforms: tuple[str, ...] = ()
     ) -> ExecutorInfo | None:
         """Read the Hub's executor document (docs/protocol.md#the-executor-document); the secret in
-        it is dropped."""
-        if not isinstance(payload, dict):
+        it is dropped. ``platforms``: used when the document does not say which were built."""
+        return cls.from_document(ExecutorDocument.from_json(payload), platforms=platforms)
+
+    @classmethod
+    def from_document(
+        cls, doc: ExecutorDocument | None, *, platforms: tuple[str, ...] = ()
+    ) -> ExecutorInfo | None:
+        if doc is None:
             return None
-        owner = payload.get("owner")
-        commit = payload.get("commit")
-        tags = commit.get("tags") if isinstance(commit, dict) else None
-        sent_platforms = payload.get("platforms")
-        if isinstance(commit, dict) and isinstance(commit.get("platforms"), list):
-            sent_platforms = commit["platforms"]
         return cls(
-            id=_str(payload.get("id")),
-            name=_str(payload.get("name")),
-            owner=_str(owner.get("name")) if isinstance(owner, dict) else _str(owner),
-            visibility=_str(payload.get("visibility")),
-            tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
-            platforms=tuple(str(p) for p in sent_platforms)
-            if isinstance(sent_platforms, list)
-            else platforms,
+            id=doc.id,
+            name=doc.name,
+            owner=doc.owner,
+            visibility=doc.visibility,
+            tags=doc.tags,
+            platforms=doc.platforms if doc.platforms is not None else platforms,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -105,18 +105,9 @@ def failure_message(terminal: Terminal) -> str | None:
     return f"the build failed: {said}"
 
 
-def built_platforms(task: dict[str, Any] | None) -> tuple[str, ...]:
+def built_platforms(task: Task | None) -> tuple[str, ...]:
     """The platforms the Hub built (``data.buildParams.platforms`` of a task), if it says."""
-    data = task.get("data") if task else None
-    params = data.get("buildParams") if isinstance(data, dict) else None
-    platforms = params.get("platforms") if isinstance(params, dict) else None
-    if isinstance(platforms, list) and all(isinstance(p, str) for p in platforms):
-        return tuple(platforms)
-    return ()
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return task.platforms if task is not None else ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.errors import DeadlineReached
 from hubci.hub.follow import Follower, FollowTimeout, Terminal
 from hubci.hub.form import PushForm
+from hubci.hub.records import Task
 from hubci.hub.retry import RetryPolicy
 from hubci.output.sizes import human_size
 from hubci.push.plan import HubTarget, PushPlan, require_token
@@ -82,7 +83,7 @@ def hub_endpoint(
 
 def _own_task(
     client: HubClient, name: str, deadline: float | None, sleep: Callable[[float], None]
-) -> dict[str, Any]:
+) -> Task:
     """Find this session's task (traceId == session id), polling while the Hub records it."""
     limit = time.monotonic() + TASK_LOOKUP_SECONDS
     if deadline is not None:
@@ -90,7 +91,7 @@ def _own_task(
     delay = 0.2
     while True:
         task = client.find_task(name)
-        if task is not None and isinstance(task.get("_id"), str):
+        if task is not None and task.id is not None:
             return task
         if time.monotonic() >= limit:
             if deadline is not None and time.monotonic() >= deadline:
@@ -101,13 +102,13 @@ def _own_task(
         delay = min(delay * 2, 5.0)
 
 
-def _task_quietly(client: HubClient, name: str) -> dict[str, Any] | None:
+def _task_quietly(client: HubClient, name: str) -> Task | None:
     """This session's task if the Hub lists it; None on any problem (used for reporting)."""
     try:
         task = client.find_task(name)
     except HubciError:
         return None
-    return task if task is not None and isinstance(task.get("_id"), str) else None
+    return task if task is not None and task.id is not None else None
 
 
 class Pusher:
@@ -132,11 +133,12 @@ class Pusher:
         self.start = time.monotonic()
         self.deadline = None if plan.timeout is None else self.start + plan.timeout
         client.deadline = self.deadline  # every call of this push ends by the deadline
-        self.task: dict[str, Any] | None = None
+        #: This push's task, once found; always one with an id.
+        self.task: Task | None = None
 
     @property
     def task_id(self) -> str | None:
-        return str(self.task["_id"]) if self.task is not None else None
+        return self.task.id if self.task is not None else None
 
     def lookup_task(self) -> str | None:
         if self.task is None:
@@ -223,7 +225,7 @@ class Pusher:
     def _run(self) -> PushResult:
         plan, client, reporter = self.plan, self.client, self.reporter
         user = client.whoami()
-        who = user.get("name") if isinstance(user.get("name"), str) else "?"
+        who = user.name if user.name is not None else "?"
         reporter.line(
             f"uploading {plan.name} to {client.base_url} as {who} (session id {client.session_id})"
         )
@@ -260,7 +262,7 @@ class Pusher:
             msg = "interrupted; the build goes on at the Hub"
             raise Interrupted(msg, f"follow it with `{follow}`") from None
 
-    def _follow(self, stream: Any, task: dict[str, Any] | None, follower: Follower) -> PushResult:
+    def _follow(self, stream: Any, task: Task | None, follower: Follower) -> PushResult:
         plan, client, reporter = self.plan, self.client, self.reporter
         if stream is not None:
             if not plan.wait:
@@ -279,11 +281,13 @@ class Pusher:
             reporter.line(f"the push stream {why}; following the build through its task")
         else:
             reporter.line("the Hub never answered the upload but recorded its build; following it")
-        if task is None:
+        if task is None or task.id is None:
             task = _own_task(client, plan.name, self.deadline, self.sleep)
         self.task = task
-        reporter.line(f"following task {self.task_id}")
-        terminal = follower.task(str(task["_id"]))
+        task_id = task.id
+        assert task_id is not None  # a task without an id was looked up again
+        reporter.line(f"following task {task_id}")
+        terminal = follower.task(task_id)
         return self.result(terminal, follower.state.warnings)
 
 

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from hubci.errors import HubciError, HubError, Interrupted, UsageError
 from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.errors import DeadlineReached
 from hubci.hub.follow import Follower
+from hubci.hub.records import ExecutorDocument, Task
 from hubci.hub.retry import RetryPolicy
 from hubci.push.plan import (
     HubTarget,
@@ -85,18 +85,16 @@ def resolve_status(
     )
 
 
-def _task_of(
-    client: HubClient, task_id: str, executor: dict[str, Any] | None
-) -> dict[str, Any] | None:
+def _task_of(client: HubClient, task_id: str, executor: ExecutorDocument | None) -> Task | None:
     """Task ``task_id`` from the executor's task list (for its platforms); None if not listed."""
-    name = executor.get("name") if isinstance(executor, dict) else None
-    if not isinstance(name, str) or not name:
+    name = executor.name if executor is not None else None
+    if not name:
         return None
     try:
         tasks = client.list_tasks(name)
     except HubciError:
         return None
-    return next((t for t in tasks if t.get("_id") == task_id), None)
+    return next((t for t in tasks if t.id == task_id), None)
 
 
 def run_status(
@@ -129,12 +127,12 @@ def run_status(
                 # reconnecting until --timeout, as it should once a build is known to exist.
                 client.whoami()
                 task_id = plan.task_id
-                task: dict[str, Any] | None = None
+                task: Task | None = None
                 if task_id is None:
                     assert plan.name is not None
                     tasks = client.list_tasks(plan.name, page_size=1)
-                    found = tasks[0].get("_id") if tasks else None
-                    if not isinstance(found, str):
+                    found = tasks[0].id if tasks else None
+                    if found is None:
                         msg = f"no build task found for {plan.name}"
                         raise HubError(
                             msg, "push it first, or use the token of the user who pushed it"
@@ -151,14 +149,13 @@ def run_status(
                     raise Interrupted(
                         msg, f"follow it with `hubci status --id {task_id}`"
                     ) from None
+                executor = ExecutorDocument.from_json(terminal.executor)
                 if task is None and terminal.status == "succeeded":
-                    task = _task_of(client, task_id, terminal.executor)
+                    task = _task_of(client, task_id, executor)
                 return PushResult(
                     status=terminal.status,
                     task_id=task_id,
-                    executor=ExecutorInfo.from_payload(
-                        terminal.executor, platforms=built_platforms(task)
-                    ),
+                    executor=ExecutorInfo.from_document(executor, platforms=built_platforms(task)),
                     duration_s=time.monotonic() - start,
                     error=failure_message(terminal),
                     stage=terminal.stage,

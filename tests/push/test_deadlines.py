@@ -30,6 +30,7 @@ from hubci.errors import HubError
 from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.errors import DeadlineReached, StreamBroken, origin_of
 from hubci.hub.follow import BuildEvent, Follower
+from hubci.hub.records import User
 from hubci.hub.retry import RetryPolicy
 from hubci.netguard import (
     BodyRefused,
@@ -453,7 +454,7 @@ def test_a_json_call_is_capped_by_the_read_timeout_without_a_deadline(
 def test_a_json_call_past_the_deadline_raises_deadline_reached(hostile: Start) -> None:
     hub = hostile("silent", LIST)
     with _client(hub, deadline=time.monotonic() + 1) as client:
-        assert client.whoami() == {"name": "x", "nickname": "x"}
+        assert client.whoami() == User(name="x")
         with pytest.raises(DeadlineReached) as info:
             client.list_tasks("HelloExecutor")
         assert info.value.exit_code == 4

@@ -13,6 +13,7 @@ import pytest
 
 from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.form import PushForm
+from hubci.hub.records import Task
 from hubci.hub.retry import RetryPolicy
 from hubci.secret import Secret
 
@@ -100,7 +101,7 @@ def test_unanswered_upload(flaky: FlakyHub, tmp_path: Path) -> None:
         upload = client.upload(form)
     assert flaky.trace == client.session_id
     if flaky.task_for_dropped:
-        assert upload.task == {"_id": "t1", "traceId": client.session_id}
+        assert upload.task == Task(id="t1", trace_id=client.session_id)
         assert upload.stream is None
         assert flaky.uploads == 1  # never sent twice
     else:
