@@ -47,11 +47,12 @@ def status(
     """
     from hubci.output.console import Console
     from hubci.push.render import TextReporter, json_on_error, result_text
-    from hubci.push.status import resolve_status, run_status
+    from hubci.push.status import StatusOptions, resolve_status, run_status
 
-    plan = resolve_status(
+    options = StatusOptions(
         path=path,
         task_id=task_id,
+        name=name,
         replay=replay,
         verbose=verbose,
         hub=hub,
@@ -59,8 +60,8 @@ def status(
         token=token,
         timeout=timeout,
         output="json" if output == "json" else "text",
-        name=name,
     )
+    plan = resolve_status(options)
     console = Console()
     reporter = TextReporter(verbose=verbose)
     with json_on_error(plan.output):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubci import rules
 from hubci.errors import HubciError, HubError, Interrupted, UsageError
 from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.errors import DeadlineReached
@@ -43,26 +44,30 @@ class StatusPlan:
     local_data_dir: Path | None = None
 
 
-def resolve_status(
-    *,
-    path: Path | None,
-    task_id: str | None,
-    replay: bool,
-    verbose: bool,
-    hub: str | None,
-    hub_url: str | None,
-    token: str | None,
-    timeout: float,
-    output: Output,
-    name: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> StatusPlan:
+@dataclass(frozen=True)
+class StatusOptions:
+    """What ``hubci status`` was given, as typed (the command only fills this record)."""
+
+    path: Path | None = None
+    task_id: str | None = None
+    name: str | None = None
+    replay: bool = False
+    verbose: bool = False
+    hub: str | None = None
+    hub_url: str | None = None
+    token: str | None = None
+    timeout: float = rules.DEFAULT_TIMEOUT_SECONDS
+    output: Output = "text"
+
+
+def resolve_status(options: StatusOptions, env: Mapping[str, str] | None = None) -> StatusPlan:
     env = dict(os.environ) if env is None else env
-    target = resolve_hub(hub, hub_url, env)
-    secret, _ = resolve_token(token, env, target)
-    resolved_name = name
+    task_id = options.task_id
+    target = resolve_hub(options.hub, options.hub_url, env)
+    secret, _ = resolve_token(options.token, env, target)
+    resolved_name = options.name
     if task_id is None and resolved_name is None:
-        folder = path or Path()
+        folder = options.path or Path()
         if not folder.is_dir():
             msg = f"{folder} is not a directory"
             raise UsageError(msg, "give an executor folder, or the task with --id TASK")
@@ -77,10 +82,10 @@ def resolve_status(
         token=secret,
         name=resolved_name,
         task_id=task_id,
-        replay=replay,
-        verbose=verbose,
-        timeout=timeout or None,
-        output=output,
+        replay=options.replay,
+        verbose=options.verbose,
+        timeout=options.timeout or None,
+        output=options.output,
         local_data_dir=default_local_data_dir() if target.local else None,
     )
 
