@@ -85,10 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as exc:
         # one line, like every other error: what is wrong and where the help is
         command = exc.ctx.command_path if exc.ctx is not None else "hubci"
-        console.err(f"hubci: error: {exc.format_message()} (see '{command} --help')")
+        console.err(f"hubci: error: {exc.format_message()} (see '{command} --help')", tone="error")
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        console.err(f"hubci: error: {exc.format_message()}")
+        console.err(f"hubci: error: {exc.format_message()}", tone="error")
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
         console.err("hubci: interrupted")

@@ -42,7 +42,9 @@ class HubciError(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         from hubci.output.console import Console
 
-        Console(stderr=file).err(f"hubci: error: {self.format_message()}")  # type: ignore[arg-type]
+        Console(stderr=file).err(  # type: ignore[arg-type]
+            f"hubci: error: {self.format_message()}", tone="error"
+        )
 
 
 class UsageError(HubciError):

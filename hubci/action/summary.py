@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hubci.findings import ExecutorReport, Severity
-from hubci.output.markdown import cell, code
+from hubci.output.markdown import code
 from hubci.output.neutralize import flatten
+from hubci.output.table import Column, Own, Table
 from hubci.push.result import PushResult
 
 
@@ -63,10 +64,17 @@ def render(summary: RunSummary) -> str:
     if summary.error:
         lines += [f"❌ {code(summary.error, limit=1000)}", ""]
     if summary.rows:
-        lines += [
-            "| executor | namespace / name | status | tags | platforms | task | time |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
+        table = Table(
+            [
+                Column("executor"),
+                Column("namespace / name"),
+                Column("status"),
+                Column("tags", empty="latest (Hub default)"),
+                Column("platforms", empty="Hub default"),
+                Column("task"),
+                Column("time"),
+            ]
+        )
         for row in summary.rows:
             ex = row.result.executor if row.result else None
             owner = f"{ex.owner}/" if ex and ex.owner else ""
@@ -74,13 +82,16 @@ def render(summary: RunSummary) -> str:
             tags = ex.tags if ex and ex.tags else row.tags
             task = row.result.task_id if row.result and row.result.task_id else ""
             time = f"{row.result.duration_s:.1f}s" if row.result else "-"
-            lines.append(
-                f"| {cell(row.folder)} | {cell(name)} "
-                f"| {_ICON.get(row.status, '')} {row.status} "  # a closed set
-                f"| {cell(', '.join(tags), empty='latest (Hub default)')} "
-                f"| {cell(', '.join(row.platforms), empty='Hub default')} | {cell(task)} "
-                f"| {time} |"
+            table.add(
+                row.folder,
+                name,
+                Own(f"{_ICON.get(row.status, '')} {row.status}"),  # a closed set
+                ", ".join(tags),
+                ", ".join(row.platforms),
+                task,
+                Own(time),
             )
+        lines.append(table.markdown())
         lines.append("")
         errors = [
             (row, row.result.error) for row in summary.rows if row.result and row.result.error

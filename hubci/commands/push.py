@@ -108,7 +108,7 @@ def push(
     """
     from hubci.errors import UsageError
     from hubci.output.console import Console
-    from hubci.push.render import TextReporter, json_on_error, plan_json, plan_summary
+    from hubci.push.render import TextReporter, json_on_error, plan_json, plan_summary, result_tone
     from hubci.push.run import run_push
 
     if public and private:
@@ -159,7 +159,7 @@ def push(
     if plan.output == "json":
         console.json(result.to_json())
     else:
-        console.out(result_text(result))
+        console.out(result_text(result), tone=result_tone(result.status))
     if result.exit_code and result.error and plan.output == "json":
         console.err(f"hubci: error: {result.error}")
     return result.exit_code

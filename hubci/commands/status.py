@@ -46,7 +46,7 @@ def status(
     130 interrupted.
     """
     from hubci.output.console import Console
-    from hubci.push.render import TextReporter, json_on_error, result_text
+    from hubci.push.render import TextReporter, json_on_error, result_text, result_tone
     from hubci.push.status import StatusOptions, resolve_status, run_status
 
     options = StatusOptions(
@@ -71,5 +71,5 @@ def status(
         if result.exit_code and result.error:
             console.err(f"hubci: error: {result.error}")
     else:
-        console.out(result_text(result))
+        console.out(result_text(result), tone=result_tone(result.status))
     return result.exit_code

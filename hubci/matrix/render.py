@@ -13,7 +13,8 @@ from hubci.matrix.plan import MatrixResult, printable
 from hubci.output import commands
 from hubci.output.commands import JsonOutput
 from hubci.output.console import json_text
-from hubci.output.markdown import cell, code, text
+from hubci.output.markdown import code, text
+from hubci.output.table import Column, Table
 
 #: GitHub Actions refuses a matrix that would generate more jobs than this.
 GITHUB_MATRIX_LIMIT = 256
@@ -79,13 +80,18 @@ def github_outputs(result: MatrixResult) -> dict[str, str | JsonOutput]:
 def summary_markdown(result: MatrixResult, root: str) -> str:
     lines = [f"### Executor matrix\n\n{text(headline(result, root), limit=1000)}\n"]
     if result.entries:
-        lines.append("| path | name | jtype | platforms | why |")
-        lines.append("| --- | --- | --- | --- | --- |")
+        table = Table(
+            [
+                Column("path"),
+                Column("name"),
+                Column("jtype"),
+                Column("platforms", empty="Hub default"),
+                Column("why"),
+            ]
+        )
         for e in result.entries:
-            why = result.reasons.get(e.path, "")
-            cells = [cell(e.path), cell(e.name), cell(e.jtype)]
-            cells += [cell(e.platforms, empty="Hub default"), cell(why)]
-            lines.append("| " + " | ".join(cells) + " |")
+            table.add(e.path, e.name, e.jtype, e.platforms, result.reasons.get(e.path, ""))
+        lines.append(table.markdown())
     if result.removed:
         lines.append("\nRemoved since the base (nothing to push):\n")
         lines += [f"- {code(printable(path))}" for path in result.removed]

@@ -7,6 +7,10 @@ writes is a :class:`~hubci.output.commands.WorkflowCommand`, escaped by its own 
 
 Annotations beyond the runner's limit per level (10 per step) are not dropped: they are written
 as plain (neutral) log lines, and the first time that happens one line says so.
+
+A line may carry a tone (error, warning, ok): its first line is coloured on a terminal, never in
+a file or a pipe (click strips the codes there), and never when ``NO_COLOR`` is set or
+``TERM=dumb``. The colour codes are added after the text was made inert.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import _thread
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import click
 
@@ -23,8 +27,20 @@ from hubci.output.commands import AnnotationLevel, WorkflowCommand
 from hubci.output.neutralize import neutralize, neutralize_json
 from hubci.output.redact import redact, redact_document
 
+Tone = Literal["error", "warning", "ok"]
+_COLOURS: dict[str, str] = {"error": "red", "warning": "yellow", "ok": "green"}
 _lock = _thread.RLock()
 _annotations: Counter[str] = Counter()
+
+
+def _colour_allowed() -> bool | None:
+    """False when the user asked for no colour (``NO_COLOR``, ``TERM=dumb``); else None: click
+    colours a terminal and strips the codes elsewhere."""
+    import os
+
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return None
 
 
 def safe(text: str) -> str:
@@ -60,19 +76,23 @@ class Console:
         self._stdout = stdout
         self._stderr = stderr
 
-    def _write(self, text: str, *, err: bool, nl: bool = True) -> None:
+    def _write(self, text: str, *, err: bool, nl: bool = True, tone: Tone | None = None) -> None:
         stream = self._stderr if err else self._stdout
+        colour = _colour_allowed()
+        if tone is not None and colour is not False:
+            first, sep, rest = text.partition("\n")
+            text = click.style(first, fg=_COLOURS[tone]) + sep + rest
         with _lock:
-            click.echo(text, file=stream, err=err and stream is None, nl=nl)
+            click.echo(text, file=stream, err=err and stream is None, nl=nl, color=colour)
 
-    def out(self, text: str = "", *, nl: bool = True) -> None:
-        self._write(safe(text), err=False, nl=nl)
+    def out(self, text: str = "", *, nl: bool = True, tone: Tone | None = None) -> None:
+        self._write(safe(text), err=False, nl=nl, tone=tone)
 
-    def err(self, text: str = "", *, nl: bool = True) -> None:
-        self._write(safe(text), err=True, nl=nl)
+    def err(self, text: str = "", *, nl: bool = True, tone: Tone | None = None) -> None:
+        self._write(safe(text), err=True, nl=nl, tone=tone)
 
-    def line(self, text: str = "", *, err: bool = False) -> None:
-        self._write(safe(text), err=err)
+    def line(self, text: str = "", *, err: bool = False, tone: Tone | None = None) -> None:
+        self._write(safe(text), err=err, tone=tone)
 
     def json(
         self,

@@ -43,6 +43,7 @@ from hubci.errors import (
     ValidationError,
 )
 from hubci.output.console import Console
+from hubci.output.table import Column, Own, Table
 from hubci.push.plan import PushPlan
 from hubci.push.render import PushReporter, TextReporter
 from hubci.push.result import PushResult
@@ -249,47 +250,41 @@ def _detail(outcome: PushOutcome) -> str:
     return outcome.result.error or ""
 
 
-def summary_rows(outcomes: Sequence[PushOutcome]) -> list[list[str]]:
-    rows = [["executor", "name", "status", "exit", "tags", "time", "result"]]
+def summary(outcomes: Sequence[PushOutcome]) -> Table:
+    """One row per executor: its label, name, status, exit code, tags, time and result."""
+    table = Table(
+        [
+            Column("executor"),
+            Column("name"),
+            Column("status"),
+            Column("exit"),
+            Column("tags"),
+            Column("time"),
+            Column("result", empty=""),
+        ]
+    )
     labels = folder_labels([o.plan.folder for o in outcomes])
     for o, label in zip(outcomes, labels, strict=True):
         ex = o.result.executor
-        tags = ", ".join(ex.tags if ex is not None and ex.tags else o.plan.tags) or "-"
-        rows.append(
-            [
-                label,
-                o.plan.name,
-                o.result.status,
-                str(o.exit_code),
-                tags,
-                f"{o.duration_s:.1f}s",
-                _detail(o),
-            ]
+        tags = ", ".join(ex.tags if ex is not None and ex.tags else o.plan.tags)
+        table.add(
+            label,
+            o.plan.name,
+            Own(o.result.status),
+            Own(str(o.exit_code)),
+            tags,
+            Own(f"{o.duration_s:.1f}s"),
+            _detail(o),
         )
-    return rows
+    return table
 
 
 def summary_table(outcomes: Sequence[PushOutcome]) -> str:
-    """A plain-text table, one row per executor, and a closing count line."""
-    rows = summary_rows(outcomes)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    lines = [
-        "  ".join([*(cell.ljust(w) for cell, w in zip(r, widths, strict=False)), r[-1]]).rstrip()
-        for r in rows
-    ]
+    """The summary as aligned text, and a closing count line."""
     good = sum(o.ok for o in outcomes)
-    lines.append(f"{good} of {len(outcomes)} succeeded; exit code {worst_exit_code(outcomes)}")
-    return "\n".join(lines)
+    count = f"{good} of {len(outcomes)} succeeded; exit code {worst_exit_code(outcomes)}"
+    return summary(outcomes).text() + "\n" + count
 
 
 def summary_markdown(outcomes: Sequence[PushOutcome]) -> str:
-    from hubci.output.markdown import cell
-
-    rows = summary_rows(outcomes)
-    out = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * len(rows[0])]
-    trusted = {2, 3, 5}  # status, exit code and time are hubci's own words and numbers
-    out += [
-        "| " + " | ".join(c if i in trusted else cell(c) for i, c in enumerate(r)) + " |"
-        for r in rows[1:]
-    ]
-    return "### Executor pushes\n\n" + "\n".join(out) + "\n"
+    return "### Executor pushes\n\n" + summary(outcomes).markdown() + "\n"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from hubci.errors import HubciError
-from hubci.output.console import Console
+from hubci.output.console import Console, Tone
 from hubci.output.sizes import human_size
 
 if TYPE_CHECKING:
@@ -154,6 +154,13 @@ def plan_json(
         "bundle": bundle,
         "files": [{"path": p, "size": s} for p, s in files] if plan.verbose else None,
     }
+
+
+def result_tone(status: str) -> Tone:
+    """How a result's line is coloured on a terminal."""
+    if status in ("succeeded", "submitted", "dry-run"):
+        return "ok"
+    return "warning" if status == "timeout" else "error"
 
 
 def result_text(result: PushResult) -> str:

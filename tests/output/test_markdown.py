@@ -108,3 +108,19 @@ def test_truncate_measures_bytes_when_told() -> None:
     out = truncate(text, 50, "…", size=lambda t: len(t.encode()))
     assert len(out.encode()) <= 50
     assert out.split("\n")[0] == "é" * 10
+
+
+def test_one_table_two_renderings() -> None:
+    from hubci.output.table import Column, Own, Table
+
+    table = Table([Column("executor"), Column("status"), Column("tags", empty="latest")])
+    table.add("team-a/enc|x", Own("failed"), "")
+    table.add("b", Own("succeeded"), "v1, v1.4")
+    assert table.text().splitlines() == [
+        "executor      status     tags",
+        "team-a/enc|x  failed     latest",
+        "b             succeeded  v1, v1.4",
+    ]
+    rows = GFM.parse(table.markdown())
+    assert [t.type for t in rows].count("tr_open") == 3
+    assert "| `team-a/enc\\|x` | failed | latest |" in table.markdown()

@@ -7,6 +7,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[2] / "hubci"
 LAYER = PACKAGE / "output"
 #: Calls that write to stdout/stderr (or set up something that does) without the layer.
@@ -93,3 +95,24 @@ def test_python_warnings_go_through_the_layer() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "tok-5e3c7a" not in proc.stderr
     assert "\n| ::set-output" in proc.stderr  # (text mode reads the bare \\r as \\n)
+
+
+def test_colour_only_where_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tones colour a line's start on a terminal; NO_COLOR and TERM=dumb turn it off; an escape
+    sequence in the text itself never survives."""
+    import io
+
+    from hubci.output import console as console_module
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert console_module._colour_allowed() is None  # click decides: a terminal or not
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert console_module._colour_allowed() is False
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert console_module._colour_allowed() is False
+    monkeypatch.setattr(console_module, "_colour_allowed", lambda: True)
+    out = io.StringIO()
+    console_module.Console(stdout=out).out("hubci: error: x \x1b[32mfake\nsecond", tone="error")
+    assert out.getvalue().startswith("\x1b[31mhubci: error: x \ufffd[32mfake\x1b[0m\nsecond")
