@@ -32,6 +32,12 @@ TAG: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 EXECUTOR_ID: Final = re.compile(r"^[a-z0-9]{8}$")
 
 DEFAULT_HUB_URL: Final = "https://api.hubble.jina.ai"
+#: What push, status, tags and build print their result as (validate adds ``github``).
+ResultFormat = Literal["text", "json"]
+RESULT_FORMATS: Final[tuple[ResultFormat, ...]] = ("text", "json")
+#: An executor's visibility on the Hub.
+Visibility = Literal["public", "private"]
+VISIBILITIES: Final[tuple[Visibility, ...]] = ("public", "private")
 #: How long a push (upload and build) or a status may take, in seconds (0 = no limit): the
 #: default of --timeout and of the Action's timeout input.
 DEFAULT_TIMEOUT_SECONDS: Final = 3600.0

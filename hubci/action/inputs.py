@@ -77,7 +77,7 @@ class ActionInputs:
     platforms: str
     build_env: tuple[str, ...]  # KEY=VALUE lines
     dockerfile: str | None
-    visibility: Literal["public", "private"] | None
+    visibility: rules.Visibility | None
     name: str | None
     force_update: str | None
     secret: str | None
@@ -135,7 +135,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
     if mode not in MODES:
         msg = f"input mode: {mode!r} is not one of {', '.join(MODES)}"
         raise UsageError(msg, "use mode: auto, push, validate or rehearse")
-    visibility: Literal["public", "private"] | None = None
+    visibility: rules.Visibility | None = None
     if raw["visibility"] == "public":
         visibility = "public"
     elif raw["visibility"] == "private":

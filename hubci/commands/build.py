@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from hubci import rules
 from hubci.errors import HubciError
 from hubci.image.render import BuildReporter, Format
 
@@ -30,7 +31,7 @@ from hubci.image.render import BuildReporter, Format
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(rules.RESULT_FORMATS),
     default="text",
     show_default=True,
     help="json: one document on stdout; the build log goes to stderr.",

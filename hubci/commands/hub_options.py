@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import click
 
+from hubci import rules
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -38,7 +40,7 @@ def result_format_option(func: F) -> F:
     return click.option(
         "--format",
         "output",
-        type=click.Choice(["text", "json"]),
+        type=click.Choice(rules.RESULT_FORMATS),
         default="text",
         show_default=True,
         help="Final result as text or one JSON object.",

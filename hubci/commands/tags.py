@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from hubci import rules
 from hubci.output.commands import is_github_actions
 from hubci.output.console import Console
 from hubci.tags.options import TagOptions, tag_rule_options
@@ -17,7 +18,7 @@ from hubci.tags.options import TagOptions, tag_rule_options
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(rules.RESULT_FORMATS),
     default="text",
     show_default=True,
     help="text: one tag per line (protected tags last); json: version, tags, context.",

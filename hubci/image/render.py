@@ -8,13 +8,14 @@ stdout stays parseable.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
+from hubci import rules
 from hubci.image.builder import PlatformBuild
 from hubci.output.console import Console
 from hubci.output.sizes import human_size
 
-Format = Literal["text", "json"]
+Format = rules.ResultFormat
 
 
 def status_of(builds: Sequence[PlatformBuild]) -> str:

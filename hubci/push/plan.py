@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from hubci import rules
 from hubci.buildenv import parse_build_env
@@ -22,8 +22,8 @@ from hubci.secret import Secret
 if TYPE_CHECKING:
     from hubci.tags import TagOptions
 
-Output = Literal["text", "json"]
-Visibility = Literal["public", "private"]
+Output = rules.ResultFormat
+Visibility = rules.Visibility
 
 #: Default --timeout: the whole upload and build, in seconds (0 = no limit).
 DEFAULT_TIMEOUT = rules.DEFAULT_TIMEOUT_SECONDS
