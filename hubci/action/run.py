@@ -31,8 +31,9 @@ from hubci.findings import ExecutorReport
 from hubci.output import commands
 from hubci.output.console import Console
 from hubci.output.redact import register
+from hubci.output.reporter import Reporter
 from hubci.output.urls import scrub_url
-from hubci.push.multi import LogSink, push_many, worst_exit_code
+from hubci.push.multi import push_many, worst_exit_code
 from hubci.push.plan import PushOptions, PushPlan, resolve_plan
 from hubci.push.result import ExecutorInfo
 
@@ -207,6 +208,8 @@ class ActionRun:
         self.inputs = inputs
         self.env = env
         self.console = Console(stdout=out)
+        #: the job log: annotations and a group per executor (stdout, as the runner reads it)
+        self.reporter = Reporter(out or sys.stdout, github=True)
         self.out = out
         self.workspace = _workspace(env)
         self.mode = resolve_mode(inputs.mode, env.get("GITHUB_EVENT_NAME", ""))
@@ -219,7 +222,7 @@ class ActionRun:
             return self._run()
         except HubciError as exc:
             message = as_input_names(exc.format_message())
-            self.console.annotation("error", message, title="hubci")
+            self.reporter.error(message, title="hubci")
             self.summary.error = message
             return exc.exit_code
         finally:
@@ -243,7 +246,7 @@ class ActionRun:
         _context, tag_plan = tag_rules.resolve(env=self.env, cwd=self.workspace)
         self.summary.version = tag_plan.version
         for warning in tag_plan.warnings:
-            self.console.annotation("warning", warning, title="hubci tags")
+            self.reporter.warning(warning, title="hubci tags")
         with _hub(self.mode, inputs, self.env, self.console) as (url, token, builder, hub):
             self.summary.hub, self.summary.builder = hub, builder
             plans = _plans(
@@ -269,14 +272,13 @@ class ActionRun:
                     f"{bad} of {len(reports)} executor(s) have validation errors; nothing was "
                     "pushed"
                 )
-                self.console.annotation("error", self.summary.error, title="hubci")
+                self.reporter.error(self.summary.error, title="hubci")
                 self._final_statuses()
                 return EXIT_USAGE
             doing = "validating" if self.mode == "validate" else "pushing"
             for plan in plans:
                 self._status(plan.name, "pending", doing, None)
-            sink = LogSink(self.out or sys.stdout, github=True)
-            outcomes = push_many(plans, JOBS, sink=sink, validate_first=False)
+            outcomes = push_many(plans, JOBS, sink=self.reporter, validate_first=False)
         for o in outcomes:
             if o.result.executor is not None:
                 # the uri outputs and the usage snippet name the first tag: make it the version
@@ -296,7 +298,7 @@ class ActionRun:
         ]
         for row in self.summary.rows:
             if row.exit_code and row.result and row.result.error:
-                self.console.annotation("error", row.result.error, title=f"hubci {row.folder}")
+                self.reporter.error(row.result.error, title=f"hubci {row.folder}")
         self._final_statuses()
         return worst_exit_code(outcomes)
 
@@ -333,7 +335,7 @@ class ActionRun:
             self.github.upsert_pr_comment(markdown)
         if self.github is not None:
             for warning in self.github.warnings:
-                self.console.annotation("warning", warning, title="GitHub feedback")
+                self.reporter.warning(warning, title="GitHub feedback")
 
 
 def write_results(summary: RunSummary, env: Mapping[str, str]) -> str:
@@ -403,7 +405,7 @@ def run_action(env: Mapping[str, str], out: TextIO | None = None) -> int:
         inputs = read_inputs(env)
     except UsageError as exc:
         message = exc.format_message()
-        console.annotation("error", message, title="hubci")
+        Reporter(out or sys.stdout, github=True).error(message, title="hubci")
         mode = env.get(env_name("mode"), "").strip() or "auto"
         write_results(
             RunSummary(mode=mode, hub="-", builder=None, version=None, error=message), env

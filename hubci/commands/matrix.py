@@ -60,6 +60,7 @@ def matrix(
     from hubci.matrix.render import notes, write_github
     from hubci.output.commands import is_github_actions
     from hubci.output.console import Console
+    from hubci.output.reporter import Reporter
 
     console = Console()
     in_actions = is_github_actions(os.environ)
@@ -87,13 +88,11 @@ def matrix(
     result = build_matrix(request)
     shown_root = str(root)
     info, warnings = notes(result, shown_root)
+    reporter = Reporter(github=fmt == "github")
     for line in warnings:
-        if fmt == "github":
-            console.annotation("warning", line, title="hubci matrix", err=True)
-        else:
-            console.err(f"hubci: warning: {line}")
+        reporter.warning(line, title="hubci matrix")
     for line in info:
-        console.err(f"hubci: {line}" if not line.startswith(" ") else line)
+        reporter.line(f"hubci: {line}" if not line.startswith(" ") else line)
     if fmt == "github":  # outputs first: a step that cannot write them prints no matrix
         summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
         try:

@@ -10,6 +10,7 @@ import click
 from hubci import rules
 from hubci.output.commands import is_github_actions
 from hubci.output.console import Console
+from hubci.output.reporter import Reporter
 from hubci.tags.options import TagOptions, tag_rule_options
 
 
@@ -39,14 +40,11 @@ def tags(output_format: str, explain: bool, **kwargs: str | None) -> None:
     options = TagOptions.pop_from(dict(kwargs))
     env = dict(os.environ)
     context, plan = options.resolve(env=env, cwd=Path.cwd())
-    in_actions = is_github_actions(env)
     console = Console()
+    reporter = Reporter(github=is_github_actions(env))
     warnings = [*context.warnings, *plan.warnings]
     for warning in warnings:
-        if in_actions:
-            console.annotation("warning", warning, err=True)
-        else:
-            console.err(f"hubci: warning: {warning}")
+        reporter.warning(warning)
     if output_format == "json":
         document = {**plan.as_dict(), "warnings": warnings, "context": context.as_dict()}
         console.json(document, indent=2)

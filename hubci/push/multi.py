@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from hubci.errors import (
     EXIT_FAILED,
@@ -42,7 +41,7 @@ from hubci.errors import (
     UsageError,
     ValidationError,
 )
-from hubci.output.console import Console
+from hubci.output.reporter import Reporter
 from hubci.output.table import Column, Own, Table
 from hubci.push.plan import PushPlan
 from hubci.push.render import PushReporter, TextReporter
@@ -91,31 +90,8 @@ class GroupedReporter(TextReporter):
         return self.buffer.getvalue()
 
 
-class LogSink:
-    """Writes whole executor logs to one stream, one at a time (a group each in Actions)."""
-
-    def __init__(self, out: TextIO | None = None, *, github: bool = False) -> None:
-        # stderr unless a stream is given (the Action writes its job log to stdout)
-        self.console = Console(stdout=out, stderr=out)
-        self.err = out is None
-        self.github = github
-        self._lock = threading.Lock()
-
-    def line(self, text: str) -> None:
-        with self._lock:
-            self.console.line(text, err=self.err)
-
-    def block(self, title: str, text: str) -> None:
-        body = text.rstrip("\n")
-        with self._lock:
-            if self.github:
-                self.console.group(title, err=self.err)
-            else:
-                self.console.line(f"── {title}", err=self.err)
-            if body:
-                self.console.line(body, err=self.err)
-            if self.github:
-                self.console.endgroup(err=self.err)
+#: Where push_many writes each executor's log: the one reporter (a group per executor).
+LogSink = Reporter
 
 
 def folder_labels(folders: Sequence[Path]) -> list[str]:
