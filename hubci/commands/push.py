@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hubci import rules
 from hubci.commands.hub_options import hub_options, result_format_option
-from hubci.push.plan import DEFAULT_TIMEOUT, PushOptions, resolve_plan
+from hubci.push.plan import DEFAULT_TIMEOUT, PushOptions, PushPlan, resolve_plan
 from hubci.tags.options import TagOptions, tag_rule_options
+
+if TYPE_CHECKING:
+    from hubci.push.result import PushResult
 
 
 @click.command()
@@ -73,30 +76,7 @@ from hubci.tags.options import TagOptions, tag_rule_options
     help="With several folders: how many are pushed at the same time.",
 )
 @result_format_option
-def push(
-    paths: tuple[str, ...],
-    tags: tuple[str, ...],
-    protected_tags: tuple[str, ...],
-    platform: str | None,
-    build_env: tuple[str, ...],
-    dockerfile: str | None,
-    public: bool,
-    private: bool,
-    force_update: str | None,
-    secret: str | None,
-    no_cache: bool,
-    verbose: bool,
-    name: str | None,
-    hub: str | None,
-    hub_url: str | None,
-    token: str | None,
-    dry_run: bool,
-    no_wait: bool,
-    timeout: float,
-    output: str,
-    jobs: int,
-    **tag_kwargs: Any,
-) -> int:
+def push(paths: tuple[str, ...], jobs: int, **params: Any) -> int:
     """Push the executor folder PATH to a Hub and follow its build to the end.
 
     Several folders, or glob patterns (quoted, e.g. 'executors/*'), are validated first and then
@@ -106,46 +86,61 @@ def push(
     normalizer rejected the bundle, 2 usage or validation error, 3 Hub or network error,
     4 timed out waiting, 130 interrupted.
     """
-    from hubci.errors import UsageError
-    from hubci.output.console import Console
-    from hubci.push.render import TextReporter, json_on_error, plan_json, plan_summary, result_tone
+    from hubci.push.many import is_single
+    from hubci.push.render import TextReporter, json_on_error
     from hubci.push.run import run_push
 
-    if public and private:
-        raise UsageError("--public and --private exclude each other", "pass only one of them")
-    options = PushOptions(
-        path=Path(paths[0]),
-        tags=tags,
-        protected_tags=protected_tags,
-        platform=platform,
-        build_env=build_env,
-        dockerfile=dockerfile,
-        visibility="public" if public else "private" if private else None,
-        force_update=force_update,
-        secret=secret,
-        no_cache=no_cache,
-        verbose=verbose,
-        name=name,
-        hub=hub,
-        hub_url=hub_url,
-        token=token,
-        dry_run=dry_run,
-        wait=not no_wait,
-        timeout=timeout,
-        output="json" if output == "json" else "text",
-        tag_rules=TagOptions.pop_from(tag_kwargs),
-    )
-    from hubci.push.many import is_single
-
+    options = push_options(Path(paths[0]), params)
     if not is_single(paths):
         return _push_many(options, paths, jobs)
     plan = resolve_plan(options)
-    console = Console()
-    reporter = TextReporter(verbose=verbose)
+    reporter = TextReporter(verbose=plan.verbose)
     for warning in plan.tag_warnings:
         reporter.line(f"warning: {warning}")
     with json_on_error(plan.output):
         result = run_push(plan, reporter)
+    return _render(plan, result)
+
+
+def push_options(path: Path, params: dict[str, Any]) -> PushOptions:
+    """The options record from what click parsed (the tag-rule options included)."""
+    from hubci.errors import UsageError
+
+    if params["public"] and params["private"]:
+        raise UsageError("--public and --private exclude each other", "pass only one of them")
+    visibility: rules.Visibility | None = (
+        "public" if params["public"] else "private" if params["private"] else None
+    )
+    return PushOptions(
+        path=path,
+        tags=params["tags"],
+        protected_tags=params["protected_tags"],
+        platform=params["platform"],
+        build_env=params["build_env"],
+        dockerfile=params["dockerfile"],
+        visibility=visibility,
+        force_update=params["force_update"],
+        secret=params["secret"],
+        no_cache=params["no_cache"],
+        verbose=params["verbose"],
+        name=params["name"],
+        hub=params["hub"],
+        hub_url=params["hub_url"],
+        token=params["token"],
+        dry_run=params["dry_run"],
+        wait=not params["no_wait"],
+        timeout=params["timeout"],
+        output="json" if params["output"] == "json" else "text",
+        tag_rules=TagOptions.pop_from(params),
+    )
+
+
+def _render(plan: PushPlan, result: PushResult) -> int:
+    """The result on stdout (the plan for a dry run); the exit code that says how it ended."""
+    from hubci.output.console import Console
+    from hubci.push.render import plan_json, plan_summary, result_text, result_tone
+
+    console = Console()
     if result.status == "dry-run":
         assert result.bundle is not None
         bundle = result.bundle.to_json()
@@ -154,8 +149,6 @@ def push(
         else:
             console.out(plan_summary(plan, bundle, result.files))
         return 0
-    from hubci.push.render import result_text
-
     if plan.output == "json":
         console.json(result.to_json())
     else:
