@@ -3,7 +3,6 @@ hubci's own, no extra output, no break-out of the summary or comment, no visible
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from markdown_it import MarkdownIt
 from hubci.action.inputs import OUTPUTS
 from testing.github_fake import GitHubFake
 from testing.runner import HUBCI_COMMANDS, commands
-from tests.action.test_action_run import EXAMPLE, _git, run_action, run_pr
+from tests.action.test_action_run import _git, new_workspace, run_action, run_pr
 
 GFM = MarkdownIt("commonmark").enable("table")
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
@@ -21,12 +20,7 @@ PEM = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
 @pytest.fixture
 def hostile(tmp_path: Path) -> Path:
     """A workspace with the example executor, committed."""
-    workspace = tmp_path / "workspace"
-    shutil.copytree(EXAMPLE, workspace / "hello")
-    _git(workspace, "init", "-q", "-b", "main")
-    _git(workspace, "add", "-A")
-    _git(workspace, "commit", "-q", "-m", "executor")
-    return workspace
+    return new_workspace(tmp_path)
 
 
 def _hostile_fork(workspace: Path) -> None:

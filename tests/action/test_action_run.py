@@ -67,14 +67,19 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def new_workspace(tmp_path: Path) -> Path:
+    """A workspace holding the example executor as ``hello``, committed."""
     ws = tmp_path / "workspace"
     shutil.copytree(EXAMPLE, ws / "hello")
     _git(ws, "init", "-q", "-b", "main")
     _git(ws, "add", "-A")
     _git(ws, "commit", "-q", "-m", "executor")
     return ws
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return new_workspace(tmp_path)
 
 
 def run_action(
