@@ -137,6 +137,13 @@ _TABLE: Final[tuple[Code, ...]] = (
         W,
         "use the same name in metas.name and manifest.yml, or drop one of them",
     ),
+    Code(
+        "HUB120",
+        "hub-file-not-a-file",
+        "config",
+        E,
+        "replace it with a regular file, or remove it: the Hub reads it as a file",
+    ),
     # python
     Code(
         "HUB201",

@@ -81,8 +81,58 @@ def validate_folder(
     )
     findings += check_dockerfile(folder, dockerfile, bundled)
     findings += bundle_findings(folder, max_bytes=max_bytes, max_files=max_files, fileset=fileset)
+    findings = _hub_files(folder, dockerfile, findings)
     findings.sort(key=_sort_key)
     return ExecutorReport(path=str(folder), name=config.name, jtype=config.jtype, findings=findings)
+
+
+#: Files the Hub reads by name (the Dockerfile too, under the name a push gives).
+HUB_FILES = (CONFIG_FILE, "manifest.yml", "requirements.txt")
+
+
+def _kind(mode: int) -> str | None:
+    """What a path that is no regular file is, in words; None for a regular file or a link
+    (links are the bundle rules' business)."""
+    import stat
+
+    for test, word in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a pipe"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
+        if test(mode):
+            return word
+    return None
+
+
+def _hub_files(folder: Path, dockerfile: str | None, found: list[Finding]) -> list[Finding]:
+    """An error for each file the Hub reads that is a folder, a pipe, a socket or a device
+    (HUB120), in place of what the other checks made of it: "no config.yml, the Hub generates
+    one" (HUB102), or "not a regular file, left out" (HUB606), would let a push go on without it.
+    """
+    from hubci.findings.codes import finding
+
+    special: dict[str, str] = {}
+    for name in (*HUB_FILES, dockerfile or "Dockerfile"):
+        try:
+            kind = _kind(os.lstat(folder / name).st_mode)
+        except OSError:
+            continue
+        if kind is not None:
+            special[name] = kind
+    if not special:
+        return found
+    kept = [
+        f
+        for f in found
+        if not (f.code == "HUB606" and f.file in special)
+        and not (f.code == "HUB102" and CONFIG_FILE in special)
+    ]
+    for name, kind in special.items():
+        kept.append(finding("HUB120", f"{name} is {kind}, not a file", file=name))
+    return kept
 
 
 def _absolute(path: Path) -> Path:
