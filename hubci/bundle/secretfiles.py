@@ -24,6 +24,10 @@ _PRIVATE_KEY: Final = re.compile(rb"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?
 _NPMRC_SECRET: Final = re.compile(r"^\s*(\S*:)?(_authToken|_auth|_password)\s*=\s*\S")
 #: .pypirc: a `password` (or `token`) with a value
 _PYPIRC_SECRET: Final = re.compile(r"^\s*(password|token)\s*[=:]\s*\S", re.IGNORECASE)
+#: A ``.env`` line that gives a variable a value (``KEY=value``, ``export KEY=value``).
+_ENV_VALUE: Final = re.compile(
+    rb"(?m)^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*\S"
+)
 _HINT: Final = "never upload credentials: " + codes.IGNORE_HINT
 
 
@@ -45,6 +49,7 @@ def _check(entry: BundleEntry) -> Finding | None:
             codes.SECRET_ENV_FILE,
             entry,
             "environment file (usually holds credentials) would be uploaded",
+            line=_first_line(entry, _ENV_VALUE),  # the first variable given a value
             hint="commit a `.env.example` without values instead; " + codes.IGNORE_HINT,
         )
     if _SSH_KEY.match(name) and not lower.endswith(".pub"):

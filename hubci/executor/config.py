@@ -67,6 +67,7 @@ class ConfigInfo:
     file: str = CONFIG_FILE
     data: dict[Any, Any] | None = None
     root_tag: str | None = None  # e.g. "!MyExecutor" for the legacy tagged form
+    root_tag_loc: Located | None = None
     keys: dict[str, Located] = field(default_factory=dict)  # top-level keys -> value location
     jtype: str | None = None  # only when ``jtype`` is a string
     jtype_loc: Located | None = None
@@ -241,6 +242,7 @@ def load_config(folder: Path) -> ConfigInfo:
     node, data = parse_yaml(text, CONFIG_FILE, info.findings)
     if node is not None and node.tag not in _DEFAULT_TAGS and node.tag.startswith("!"):
         info.root_tag = node.tag
+        info.root_tag_loc = _loc(node, node.tag)
     if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
         if not info.findings:
             kind = "empty" if data is None else f"a {type(data).__name__}"

@@ -108,10 +108,20 @@ def _with_config(
         return
     if "jtype" not in info.keys:
         hint = None
+        loc = info.root_tag_loc
         if info.root_tag:
             tag = info.root_tag.lstrip("!")
             hint = f"replace the legacy `{info.root_tag}` tag with a line `jtype: {tag}`"
-        f.append(finding("HUB105", f"{CONFIG_FILE} has no `jtype`", file=CONFIG_FILE, hint=hint))
+        f.append(
+            finding(
+                "HUB105",
+                f"{CONFIG_FILE} has no `jtype`",
+                file=CONFIG_FILE,
+                line=loc.line if loc else None,
+                col=loc.col if loc else None,
+                hint=hint,
+            )
+        )
     elif info.jtype is None or not _valid_jtype(info.jtype):
         loc = info.jtype_loc
         shown = "empty" if loc is None or loc.value is None else repr(loc.value)[:80]

@@ -99,8 +99,8 @@ def test_many_pre_1980_mtimes_are_summed_up(make_tree: MakeTree) -> None:
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({".env": "TOKEN=x"}, [("HUB801", ".env", None)]),
-        ({"conf/.env.production": "A=1"}, [("HUB801", "conf/.env.production", None)]),
+        ({".env": "TOKEN=x"}, [("HUB801", ".env", 1)]),  # the line that sets a value
+        ({"conf/.env.production": "A=1"}, [("HUB801", "conf/.env.production", 1)]),
         ({".env.example": "A=", ".env.sample": "A=", ".env.template": "A="}, []),
         ({"server.pem": PEM_KEY}, [("HUB802", "server.pem", 1)]),
         ({"tls/site.key": "# key\n\n" + PEM_KEY}, [("HUB802", "tls/site.key", 3)]),
@@ -194,3 +194,8 @@ def test_collection_problems_are_included(make_tree: MakeTree) -> None:
 )
 def test_human_size(n: int, text: str) -> None:
     assert human_size(n) == text
+
+
+def test_env_file_names_the_line_that_sets_a_value(make_tree: MakeTree) -> None:
+    found = findings(make_tree({**BASE, ".env": "# settings\n\nexport TOKEN=ghp_x\nOTHER=1\n"}))
+    assert summary(found) == [("HUB801", ".env", 3)]

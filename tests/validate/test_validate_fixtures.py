@@ -33,7 +33,7 @@ CASES = [
     Case("good_no_config", "HUB102", "executor/my_executor.py", 4, 1),
     Case("hub103_yaml_error", "HUB103", "config.yml", 4, 13),
     Case("hub104_not_mapping", "HUB104", "config.yml", 1),
-    Case("hub105_jtype_missing", "HUB105", "config.yml", None),
+    Case("hub105_jtype_missing", "HUB105", "config.yml", 1, 1),  # at the legacy !tag
     Case("hub106_jtype_invalid", "HUB106", "config.yml", 1, 8),
     Case("hub107_py_modules_twice", "HUB107", "config.yml", 6, 1),
     Case("hub108_py_modules_type", "HUB108", "config.yml", 5, 5),
