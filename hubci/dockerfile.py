@@ -155,3 +155,89 @@ def parse_dockerfile(text: str) -> list[Instruction]:
             raise DockerfileSyntaxError(msg, number)
         out.append(Instruction(keyword_upper, value, number))
     return out
+
+
+# -- analysis shared by validate, the local Hub's check builder and ``hubci build`` ----------
+
+
+def arg_names(instructions: list[Instruction]) -> set[str]:
+    """The build args the Dockerfile declares (``ARG NAME`` or ``ARG NAME=default``)."""
+    names: set[str] = set()
+    for ins in instructions:
+        if ins.keyword == "ARG":
+            for item in ins.value.split():
+                names.add(item.split("=", 1)[0])
+    return names
+
+
+def copy_sources(ins: Instruction) -> list[str]:
+    """The build-context paths a ``COPY``/``ADD`` reads: not a URL, not ``--from`` another
+    stage, not an inline heredoc, not a ``$VAR`` (unknown before the build)."""
+    import json
+    import shlex
+
+    value = ins.value
+    if "\n" in value:  # heredoc: inline content, nothing to look up
+        return []
+    if value.startswith("["):
+        try:
+            parts = json.loads(value)
+        except ValueError:
+            return []
+        if not isinstance(parts, list):
+            return []
+        items = [str(p) for p in parts]
+    else:
+        try:
+            items = shlex.split(value)
+        except ValueError:
+            return []
+    if any(item.startswith("--from") for item in items):
+        return []
+    items = [item for item in items if not item.startswith("--")]
+    return [s for s in items[:-1] if "://" not in s and "$" not in s]
+
+
+def outside_context(source: str) -> bool:
+    """Whether a COPY/ADD source leaves the build context (``../models``, ``a/../../x``); the
+    Engine refuses it ("forbidden path outside the build context")."""
+    import posixpath
+
+    normal = posixpath.normpath(source.lstrip("/") or ".")
+    return normal == ".." or normal.startswith("../")
+
+
+class BakedValue(NamedTuple):
+    """A literal value an ``ENV``, ``ARG`` default or ``LABEL`` writes into the image."""
+
+    instruction: Instruction
+    key: str
+    value: str
+
+
+def baked_values(instructions: list[Instruction]) -> list[BakedValue]:
+    """Every ``KEY=value`` of ``ENV``, ``LABEL`` and ``ARG`` defaults (and the old ``ENV KEY
+    value`` form) whose value is literal: a ``$VAR`` reference is left out (its value comes
+    from the build, not from the file)."""
+    import shlex
+
+    found: list[BakedValue] = []
+    for ins in instructions:
+        if ins.keyword not in ("ENV", "ARG", "LABEL"):
+            continue
+        try:
+            items = shlex.split(ins.value)
+        except ValueError:
+            continue
+        pairs: list[tuple[str, str]] = []
+        if ins.keyword == "ENV" and items and "=" not in items[0]:
+            pairs.append((items[0], " ".join(items[1:])))  # ENV KEY value
+        else:
+            for item in items:
+                key, eq, value = item.partition("=")
+                if eq:
+                    pairs.append((key, value))
+        for key, value in pairs:
+            if value and "$" not in value:
+                found.append(BakedValue(ins, key, value))
+    return found

@@ -287,6 +287,21 @@ _TABLE: Final[tuple[Code, ...]] = (
         "to build this Dockerfile instead, remove the pattern that excludes it from "
         ".gitignore/.dockerignore",
     ),
+    Code(
+        "HUB509",
+        "copy-outside-context",
+        "dockerfile",
+        E,
+        "copy it into the executor folder (the build context) and COPY it from there",
+    ),
+    Code(
+        "HUB510",
+        "credential-in-image",
+        "dockerfile",
+        E,
+        "pass it at build time as a build env (`ARG NAME` without a default, "
+        "--build-env NAME=VALUE) and use it only in RUN; never write it into ENV, ARG or LABEL",
+    ),
     # secrets in requirements.txt
     Code(
         "HUB701",

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hubci.findings import Finding
 from hubci.findings.codes import finding
+
+if TYPE_CHECKING:
+    from hubci.dockerfile import Instruction
 
 DEFAULT_DOCKERFILE = "Dockerfile"
 _GENERATED = "jinaai/jina base image, pip install -r requirements.txt"
@@ -87,6 +93,7 @@ def check_dockerfile(
         instructions = parse_dockerfile(text)
     except DockerfileSyntaxError as exc:
         return [*out, finding("HUB504", f"{rel}: {exc.reason}", file=rel, line=exc.line)]
+    out += _sources_and_secrets(rel, instructions)
     first = next((i for i in instructions if i.keyword != "ARG"), None)
     if first is None:
         out.append(finding("HUB503", f"{rel} has no FROM instruction", file=rel))
@@ -99,4 +106,57 @@ def check_dockerfile(
                 line=first.line,
             )
         )
+    return out
+
+
+#: Words of a key that name a credential (``HUB_TOKEN``, ``db.password``), and pairs of words
+#: that do (``API_KEY``, ``aws-secret-access-key``); ``org.opencontainers.image.authors`` does not.
+_CREDENTIAL_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "credential", "credentials", "apikey"}
+)
+_CREDENTIAL_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key")})
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _credential_key(key: str) -> bool:
+    words = _WORD.findall(key.lower())
+    if any(w in _CREDENTIAL_WORDS or w.endswith("token") for w in words):
+        return True
+    return any(pair in _CREDENTIAL_PAIRS for pair in itertools.pairwise(words))
+
+
+def _sources_and_secrets(rel: str, instructions: list[Instruction]) -> list[Finding]:
+    """COPY/ADD sources outside the build context (HUB509) and credentials written into the
+    image (HUB510: a credential-named key with a literal value, or a value shaped like a token),
+    each at its line; the value itself is never quoted."""
+    from hubci.dockerfile import baked_values, copy_sources, outside_context
+    from hubci.validate.requirements import TOKEN
+
+    out: list[Finding] = []
+    for ins in instructions:
+        if ins.keyword in ("COPY", "ADD"):
+            for source in copy_sources(ins):
+                if outside_context(source):
+                    out.append(
+                        finding(
+                            "HUB509",
+                            f"{ins.keyword} {source!r} reads outside the build context (the "
+                            "executor folder): the build fails",
+                            file=rel,
+                            line=ins.line,
+                        )
+                    )
+    for baked in baked_values(instructions):
+        named = _credential_key(baked.key)
+        if named or TOKEN.search(baked.value):
+            why = "a literal credential" if named else "a value shaped like an access token"
+            out.append(
+                finding(
+                    "HUB510",
+                    f"{baked.instruction.keyword} {baked.key} writes {why} into the image, "
+                    "where anyone who pulls it can read it",
+                    file=rel,
+                    line=baked.instruction.line,
+                )
+            )
     return out

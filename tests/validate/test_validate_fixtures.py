@@ -102,6 +102,8 @@ CASES = [
     ),
     Case("hub507_dockerfile_not_utf8", "HUB507", "Dockerfile", None),
     Case("hub508_dockerfile_ignored_generated", "HUB508", "Dockerfile", None),
+    Case("hub509_copy_outside_context", "HUB509", "Dockerfile", 3),
+    Case("hub510_credential_in_image", "HUB510", "Dockerfile", 3),
     Case("hub701_url_credentials", "HUB701", "requirements.txt", 2, 21),
     Case("hub702_token_in_requirements", "HUB702", "requirements.txt", 2, 13),
 ]

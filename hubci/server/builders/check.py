@@ -9,14 +9,19 @@ realistic duration. Build-env values are never printed: steps show instructions 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import shlex
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from hubci import rules
-from hubci.dockerfile import DockerfileSyntaxError, Instruction, parse_dockerfile
+from hubci.dockerfile import (
+    DockerfileSyntaxError,
+    Instruction,
+    arg_names,
+    copy_sources,
+    outside_context,
+    parse_dockerfile,
+)
 from hubci.server.builders import BuildJob, BuildOutcome
 
 _REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -26,15 +31,6 @@ _REQ_REF = re.compile(r"\$\{([A-Z0-9_]+)\}")
 def _fail(log: Callable[[str], None], reason: str) -> BuildOutcome:
     log(f"ERROR: {reason}")
     return BuildOutcome(ok=False, image_id=None, error=f"docker build exited with code 1: {reason}")
-
-
-def _arg_names(instructions: list[Instruction]) -> set[str]:
-    names: set[str] = set()
-    for ins in instructions:
-        if ins.keyword == "ARG":
-            for item in ins.value.split():
-                names.add(item.split("=", 1)[0])
-    return names
 
 
 def _requirement_refs(folder: Path) -> list[str]:
@@ -50,30 +46,6 @@ def _requirement_refs(folder: Path) -> list[str]:
             if name not in found:
                 found.append(name)
     return found
-
-
-def _copy_sources(ins: Instruction) -> list[str]:
-    value = ins.value
-    if "\n" in value:  # heredoc: inline content, nothing to look up
-        return []
-    if value.startswith("["):
-        try:
-            parts = json.loads(value)
-        except ValueError:
-            return []
-        if not isinstance(parts, list):
-            return []
-        items = [str(p) for p in parts]
-    else:
-        try:
-            items = shlex.split(value)
-        except ValueError:
-            return []
-    if any(item.startswith("--from") for item in items):
-        return []
-    items = [item for item in items if not item.startswith("--")]
-    sources = items[:-1]
-    return [s for s in sources if "://" not in s and "$" not in s]
 
 
 def _missing_source(folder: Path, source: str) -> bool:
@@ -115,7 +87,7 @@ class CheckBuilder:
         if first is None or first.keyword != "FROM":
             where = f" (line {first.line}: {first.keyword})" if first else ""
             return _fail(log, f"no build stage in current context: FROM must come first{where}")
-        declared = _arg_names(instructions)
+        declared = arg_names(instructions)
         given = set(job.build_env)
         for name in _requirement_refs(job.folder):
             if name not in given:
@@ -140,8 +112,8 @@ class CheckBuilder:
                         f"{job.dockerfile} does not declare `ARG {name}`",
                     )
             if ins.keyword in ("COPY", "ADD"):
-                for source in _copy_sources(ins):
-                    if ".." in PurePosixPath(source).parts:
+                for source in copy_sources(ins):
+                    if outside_context(source):
                         return _fail(
                             log,
                             f"line {ins.line}: {ins.keyword} failed: forbidden path outside the "
