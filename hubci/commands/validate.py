@@ -75,6 +75,13 @@ def _size_option(ctx: click.Context, param: click.Parameter, value: str | int) -
 @click.option("--name", metavar="NAME", help="The executor name a push will use.")
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option(
+    "-r",
+    "--recursive",
+    is_flag=True,
+    help="A PATH folder that is no executor (a monorepo root) stands for the executor folders "
+    "below it.",
+)
+@click.option(
     "--max-bundle-size",
     metavar="SIZE",
     type=str,
@@ -98,15 +105,17 @@ def validate(
     build_env: tuple[str, ...],
     name: str | None,
     strict: bool,
+    recursive: bool,
     max_bundle_size: int,
     max_files: int,
 ) -> None:
     """Check executor folders offline for everything the Hub would reject.
 
     Each PATH is an executor folder or a file inside one (as pre-commit passes them): a file
-    belongs to its nearest folder holding config.yml. A folder that is no executor itself
-    stands for the executor folders below it (a monorepo root). Exit 0 when no errors were found, 1
-    otherwise (also for warnings with --strict), 2 for usage errors.
+    belongs to its nearest folder holding config.yml. A folder means that folder, as for a push;
+    with -r, one that is no executor itself (a monorepo root) stands for the executor folders
+    below it. Exit 0 when no errors were found, 1 otherwise (also for warnings with --strict),
+    2 for usage errors.
     """
     from hubci.buildenv import parse_items
     from hubci.output.console import Console
@@ -117,7 +126,7 @@ def validate(
     if fmt is None:
         # hubci.output.commands.is_github_actions, without importing that module
         fmt = "github" if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" else "text"
-    folders = folders_to_validate(paths)
+    folders = folders_to_validate(paths, recursive=recursive)
     if not folders:
         if fmt == "json":  # still exactly one JSON document
             console.emit(render([], "json"))

@@ -82,6 +82,7 @@ def validate_folder(
     findings += check_dockerfile(folder, dockerfile, bundled)
     findings += bundle_findings(folder, max_bytes=max_bytes, max_files=max_files, fileset=fileset)
     findings = _hub_files(folder, dockerfile, findings)
+    findings = _point_below(folder, findings)
     findings.sort(key=_sort_key)
     return ExecutorReport(path=str(folder), name=config.name, jtype=config.jtype, findings=findings)
 
@@ -133,6 +134,25 @@ def _hub_files(folder: Path, dockerfile: str | None, found: list[Finding]) -> li
     for name, kind in special.items():
         kept.append(finding("HUB120", f"{name} is {kind}, not a file", file=name))
     return kept
+
+
+def _point_below(folder: Path, found: list[Finding]) -> list[Finding]:
+    """HUB100 on a folder that holds executors below it (a monorepo root) names them: a push of
+    the folder itself would fail the same way, so validating it says so, with the way out."""
+    if not any(f.code == "HUB100" for f in found):
+        return found
+    below = executors_below(folder)
+    if not below:
+        return found
+    from dataclasses import replace
+
+    names = ", ".join(p.relative_to(folder).as_posix() for p in below[:5])
+    more = f" and {len(below) - 5} more" if len(below) > 5 else ""
+    hint = (
+        f"{folder} holds executor folders below it ({names}{more}): validate them with "
+        f"`hubci validate -r {folder}`, and push each folder, not the root"
+    )
+    return [replace(f, hint=hint) if f.code == "HUB100" else f for f in found]
 
 
 def _absolute(path: Path) -> Path:
@@ -187,13 +207,14 @@ def executor_folders(paths: Iterable[Path]) -> list[Path]:
     return list(out.values())
 
 
-def folders_to_validate(paths: Iterable[Path]) -> list[Path]:
+def folders_to_validate(paths: Iterable[Path], *, recursive: bool = False) -> list[Path]:
     """The executor folders ``hubci validate PATH...`` checks, each once, in the order named.
 
     A file belongs to its executor folder (:func:`executor_folder_of`) and is skipped when that
     is no executor (a repository's own ``requirements-dev.txt``): the pre-commit hook passes
-    every staged file. A folder named explicitly that is no executor but holds executors below
-    it (a monorepo root) stands for those; with none below, it is validated itself (HUB100).
+    every staged file. A folder named explicitly means that folder, as for ``hubci push``: one
+    that is no executor gets HUB100, whose hint names the executors below it. With
+    ``recursive`` (``-r``), such a folder (a monorepo root) stands for the executors below it.
     """
     paths = list(paths)
     explicit = {os.path.normpath(p.absolute()) for p in paths if p.is_dir()}
@@ -202,7 +223,7 @@ def folders_to_validate(paths: Iterable[Path]) -> list[Path]:
         if (folder / CONFIG_FILE).is_file() or discover_executor_classes(folder):
             found = [folder]
         elif os.path.normpath(folder.absolute()) in explicit:
-            found = executors_below(folder) or [folder]
+            found = (executors_below(folder) if recursive else []) or [folder]
         else:
             found = []
         for each in found:

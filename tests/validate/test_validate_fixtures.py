@@ -257,7 +257,7 @@ def test_empty_py_modules_is_like_none(make_executor: Callable[..., Path], confi
 
 def test_monorepo_root_named_as_a_folder_validates_the_executors_below_it() -> None:
     root = FIXTURES / "good_monorepo"
-    result = CliRunner().invoke(cli, ["validate", "--format", "json", "--strict", str(root)])
+    result = CliRunner().invoke(cli, ["validate", "-r", "--format", "json", "--strict", str(root)])
     assert result.exit_code == 0, result.output
     import json
 
@@ -268,7 +268,7 @@ def test_monorepo_root_named_as_a_folder_validates_the_executors_below_it() -> N
     ]
     # named twice (root and one of its executors): each executor once
     again = CliRunner().invoke(
-        cli, ["validate", "--format", "json", str(root), str(root / "indexer")]
+        cli, ["validate", "-r", "--format", "json", str(root), str(root / "indexer")]
     )
     assert [e["name"] for e in json.loads(again.output)["executors"]] == ["Encoder", "Indexer"]
 
@@ -281,3 +281,25 @@ def test_folder_with_no_executor_anywhere_below_is_still_hub100(tmp_path: Path) 
     result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
     assert result.exit_code == 1
     assert f"{tmp_path}: HUB100 error: no config.yml" in result.output
+
+
+def test_a_monorepo_root_without_r_means_the_folder_as_for_a_push() -> None:
+    """validate X and push X agree: the root itself is no executor (HUB100), and the hint names
+    the executors below it and the -r way to validate them."""
+    import subprocess
+    import sys
+
+    root = FIXTURES / "good_monorepo"
+    result = CliRunner().invoke(cli, ["validate", str(root)])
+    assert result.exit_code == 1
+    assert "HUB100 error" in result.output
+    assert "encoder, indexer" in result.output
+    assert f"hubci validate -r {root}" in result.output
+    push = subprocess.run(
+        [sys.executable, "-m", "hubci", "push", str(root), "--hub", "local", "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert push.returncode == 2, push.stdout + push.stderr
