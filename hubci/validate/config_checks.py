@@ -323,19 +323,24 @@ def _name(folder: Path, info: ConfigInfo, explicit: str | None, out: ConfigResul
     or with the names it wins over."""
     m_name, m_loc, m_problems = manifest_name(folder)
     out.findings.extend(m_problems)
-    if m_loc is not None and (m_name is None or not rules.EXECUTOR_NAME.match(m_name)):
-        shown = repr(m_name) if m_name else "empty"
-        out.findings.append(
-            finding(
-                "HUB112",
-                f"`name` in {MANIFEST_FILE} is not a valid executor name: {shown}",
-                file=MANIFEST_FILE,
-                line=m_loc.line,
-                col=m_loc.col,
-            )
-        )
-        m_name = None
     name, source = resolve_name(folder, explicit, info=info, class_name=out.jtype)
+    if m_loc is not None and (m_name is None or not rules.EXECUTOR_NAME.match(m_name)):
+        # The official client takes the name from metas.name first and reads manifest.yml's
+        # only without one (it never reads `alias`): a display name there ("Simple Indexer",
+        # next to an alias) is what published executors have, and matters only when a push
+        # would send it.
+        if source == "manifest.yml":
+            shown = repr(m_name) if m_name else "empty"
+            out.findings.append(
+                finding(
+                    "HUB112",
+                    f"`name` in {MANIFEST_FILE} is not a valid executor name: {shown}",
+                    file=MANIFEST_FILE,
+                    line=m_loc.line,
+                    col=m_loc.col,
+                )
+            )
+        m_name = None
     if source == "--name":
         out.name = explicit
         if explicit is not None and not rules.EXECUTOR_NAME.match(explicit):

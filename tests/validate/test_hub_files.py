@@ -54,3 +54,26 @@ def test_validate_and_push_agree(tmp_path: Path, name: str, kind: str, word: str
     )
     assert push.returncode == 2, push.stderr
     assert "HUB120" in push.stderr
+
+
+def test_a_display_name_in_manifest_next_to_metas_name_is_what_published_executors_have(
+    tmp_path: Path,
+) -> None:
+    """The official client sends metas.name and reads manifest.yml's name only without one (it
+    never reads ``alias``): a display name there is refused only when a push would send it."""
+    folder = tmp_path / "hello"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "manifest.yml").write_text(
+        "manifest_version: 1\nname: Simple Indexer\nalias: SimpleIndexer\n"
+    )
+    base = "jtype: HelloExecutor\nmetas:\n  py_modules:\n    - executor/__init__.py\n"
+    named = base.replace("metas:\n", "metas:\n  name: SimpleIndexer\n")
+    (folder / "config.yml").write_text(named)
+    report = validate_folder(folder)
+    assert report.ok(), report.findings
+    assert report.name == "SimpleIndexer"
+    assert not any(f.code == "HUB112" for f in report.findings)
+    (folder / "config.yml").write_text(base)  # no metas.name: a push would send the display name
+    report = validate_folder(folder)
+    assert [f.code for f in report.findings if f.code == "HUB112"] == ["HUB112"]
+    assert report.name == "Simple Indexer"
