@@ -28,7 +28,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -127,6 +127,24 @@ class EngineService:
                 self.proc.wait(timeout=timeout)
 
 
+def _death_signal() -> Callable[[], None]:
+    """What the child runs before podman starts: end it when the test process ends, however it
+    ends (a SIGTERM or SIGKILL runs no fixture finalizer, and the service would outlive the
+    run). libc is looked up here, in the parent: the child only makes the one call (nothing may
+    be imported between fork and exec while other threads hold locks)."""
+    import ctypes
+    import ctypes.util
+
+    prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    pr_set_pdeathsig = 1
+    term = int(signal.SIGTERM)
+
+    def in_child() -> None:
+        prctl(pr_set_pdeathsig, term, 0, 0, 0)
+
+    return in_child
+
+
 def podman_path() -> str | None:
     return shutil.which("podman")
 
@@ -191,6 +209,7 @@ def start_engine(run_dir: Path, *, timeout: float = START_TIMEOUT_S) -> EngineSe
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_death_signal(),
     )
     log.close()
     service = EngineService(run_dir=run_dir, socket=socket, proc=proc, env=env)

@@ -81,3 +81,39 @@ def test_a_missing_base_image_fails_locally(docker_client: Any, tmp_path: Path, 
     assert time.monotonic() - started < 20
     text = " ".join(errors).lower()
     assert any(why in text for why in ("blocked", "unqualified-search", "short-name")), text
+
+
+@pytest.mark.docker
+def test_the_service_ends_with_the_test_process_even_when_killed(tmp_path: Path) -> None:
+    """A run ended by SIGKILL (no fixture finalizer runs) leaves no podman service behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    if podman_path() is None:
+        unavailable("podman is not installed")
+    code = (
+        "import sys, time, pathlib\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "from testing.engine import start_engine\n"
+        f"svc = start_engine(pathlib.Path({str(tmp_path / 'run')!r}))\n"
+        "print(svc.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        assert parent.stdout is not None
+        service = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(service, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)  # polling for the process to end
+    os.kill(service, signal.SIGKILL)
+    pytest.fail("the podman service outlived its test process")
