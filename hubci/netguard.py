@@ -21,7 +21,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -285,7 +285,6 @@ def read_body(
     limit: int,
     what: str,
     hint: str | None = None,
-    on_piece: Callable[[], None] | None = None,
 ) -> bytes:
     """The whole decoded body, refused with :class:`BodyRefused` past ``limit`` bytes (checked
     before and while reading, so neither memory nor time goes to the rest)."""
@@ -299,6 +298,4 @@ def read_body(
         body += chunk
         if len(body) > limit:
             raise BodyRefused(too_large, hint)
-        if on_piece is not None:
-            on_piece()
     return bytes(body)

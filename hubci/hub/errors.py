@@ -80,18 +80,13 @@ def is_timeout(exc: BaseException) -> bool:
     return "timed out" in str(exc)
 
 
-def one_line(text: str) -> str:
-    """A server's words on one line, at most 300 characters."""
-    return flatten(text, _MAX_MESSAGE)
-
-
 def readable_message(body: Any) -> str | None:
     """The server's own words from a JSON error body (readableMessage, else message)."""
     if isinstance(body, dict):
         for key in ("readableMessage", "message"):
             value = body.get(key)
             if isinstance(value, str) and value.strip():
-                return one_line(value)
+                return flatten(value, _MAX_MESSAGE)  # one line, at most 300 characters
     return None
 
 

@@ -8,10 +8,11 @@ a line that is not a JSON object is reported through ``on_garbage`` (counted, ne
 could hold anything) and skipped.
 
 A :class:`StreamResponse` holds against a misbehaving server: it reads at most
-:data:`READ_CHUNK` bytes at a time (whatever the chunk sizes), decodes gzip/deflate piece by
-piece, keeps at most :data:`MAX_LINE_BYTES` of a line, and after every read checks the deadline
-and the stall timer (time since the last *parsed* event: garbage is no progress). A
-:class:`~hubci.netguard.Watchdog` set to the nearer of the two ends reads that never return.
+:data:`hubci.netguard.READ_PIECE` bytes at a time (whatever the chunk sizes), decodes
+gzip/deflate piece by piece, keeps at most :data:`MAX_LINE_BYTES` of a line, and after every
+read checks the deadline and the stall timer (time since the last *parsed* event: garbage is no
+progress). A :class:`~hubci.netguard.Watchdog` set to the nearer of the two ends reads that
+never return.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 #: Longest line kept in memory; a longer one is dropped (a broken or hostile server).
 MAX_LINE_BYTES = 4 * 1024 * 1024
-#: Most bytes read (or inflated) in one step.
-READ_CHUNK = 64 * 1024
 #: Shortest socket timeout set before a read.
 MIN_READ_TIMEOUT = 0.05
 
@@ -171,7 +170,7 @@ class StreamResponse:
 
     def _chunks(self) -> Iterator[bytes]:
         what = f"the {self.endpoint} stream"
-        for chunk in iter_body(self._resp, what=what, piece=READ_CHUNK):
+        for chunk in iter_body(self._resp, what=what):  # netguard.READ_PIECE at a time
             yield chunk
             self._before_read()  # after every chunk, parsed or not
 

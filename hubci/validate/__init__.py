@@ -82,7 +82,6 @@ def validate_folder(
     findings += check_dockerfile(folder, dockerfile, bundled)
     findings += bundle_findings(folder, max_bytes=max_bytes, max_files=max_files, fileset=fileset)
     findings = _hub_files(folder, dockerfile, findings)
-    findings = _point_below(folder, findings)
     findings.sort(key=_sort_key)
     return ExecutorReport(path=str(folder), name=config.name, jtype=config.jtype, findings=findings)
 
@@ -134,25 +133,6 @@ def _hub_files(folder: Path, dockerfile: str | None, found: list[Finding]) -> li
     for name, kind in special.items():
         kept.append(finding("HUB120", f"{name} is {kind}, not a file", file=name))
     return kept
-
-
-def _point_below(folder: Path, found: list[Finding]) -> list[Finding]:
-    """HUB100 on a folder that holds executors below it (a monorepo root) names them: a push of
-    the folder itself would fail the same way, so validating it says so, with the way out."""
-    if not any(f.code == "HUB100" for f in found):
-        return found
-    below = executors_below(folder)
-    if not below:
-        return found
-    from dataclasses import replace
-
-    names = ", ".join(p.relative_to(folder).as_posix() for p in below[:5])
-    more = f" and {len(below) - 5} more" if len(below) > 5 else ""
-    hint = (
-        f"{folder} holds executor folders below it ({names}{more}): validate them with "
-        f"`hubci validate -r {folder}`, and push each folder, not the root"
-    )
-    return [replace(f, hint=hint) if f.code == "HUB100" else f for f in found]
 
 
 def _absolute(path: Path) -> Path:

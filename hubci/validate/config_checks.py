@@ -267,6 +267,21 @@ def _modules(
     f += _class_findings(cls)
 
 
+def _executors_below_hint(folder: Path) -> str | None:
+    """For a folder that holds executors below it (a monorepo root): name them, since a push of
+    the folder itself fails the same way. None (the code's own hint) when it holds none."""
+    from hubci.executor.discover import discover as discover_below  # only for a non-executor
+
+    below = [e.rel for e in discover_below(folder).executors if e.rel not in ("", ".")]
+    if not below:
+        return None
+    names = ", ".join(below[:5]) + (f" and {len(below) - 5} more" if len(below) > 5 else "")
+    return (
+        f"{folder} holds executor folders below it ({names}): validate them with "
+        f"`hubci validate -r {folder}`, and push each folder, not the root"
+    )
+
+
 def _without_config(folder: Path, out: ConfigResult) -> None:
     f = out.findings
     if (folder / "config.yaml").is_file():
@@ -285,6 +300,7 @@ def _without_config(folder: Path, out: ConfigResult) -> None:
                 finding(
                     "HUB100",
                     "no config.yml and no Executor class in root *.py or executor/*.py",
+                    hint=_executors_below_hint(folder),
                 )
             )
         return
