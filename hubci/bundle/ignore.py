@@ -23,13 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
-from pathspec import PathSpec
-from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
-
-from hubci.bundle import codes
+from hubci.bundle import codes, patterncache
 from hubci.findings import Finding, Severity
+
+if TYPE_CHECKING:  # pathspec is imported when a .dockerignore needs it (start-up cost)
+    from pathspec import PathSpec
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 #: Applied when the folder has no ``.gitignore`` (docs/bundle.md explains each line).
 DEFAULT_IGNORE: Final[tuple[str, ...]] = (
@@ -229,6 +230,9 @@ def load_rules(folder: Path) -> IgnoreRules:
     negations: list[tuple[str, ...]] = []
     dockerignore = folder / ".dockerignore"
     if _exists(dockerignore):
+        from pathspec import PathSpec
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
         translated: list[tuple[int, str]] = []
         for number, raw in enumerate(_read_lines(dockerignore, problems), start=1):
             pattern = _docker_to_gitignore(raw)
@@ -278,18 +282,19 @@ def _translate(
     name: str, lines: Iterable[tuple[int, str]], problems: list[Finding]
 ) -> list[GitPattern]:
     """Each line's pattern, translated to a regular expression but not compiled (GitRules
-    compiles it once); an invalid line is reported and skipped, as :func:`_compile` does."""
+    compiles it when needed); an invalid line is reported and skipped, as :func:`_compile`
+    does."""
+    numbered = list(lines)
     patterns: list[GitPattern] = []
-    for number, line in lines:
-        try:
-            regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
-        except ValueError as exc:  # GitIgnorePatternError derives from ValueError
-            problems.append(_bad_pattern(name, number, exc))
+    translations = patterncache.translate([line for _, line in numbered])
+    for (number, line), translation in zip(numbered, translations, strict=True):
+        if translation is None:
             continue
-        if include is None or regex is None:
+        if isinstance(translation, str):
+            problems.append(_bad_pattern(name, number, ValueError(translation)))
             continue
-        pattern = GitPattern(line, regex, include)
-        if "[" in regex:  # pathspec passes a class such as `[z-a]` on to `re` unchecked
+        pattern = GitPattern(line, *translation)
+        if "[" in pattern.regex:  # pathspec passes a class such as `[z-a]` on to `re` unchecked
             try:
                 _compile_quietly(matcher_source(pattern)[0])
             except re.error as exc:
@@ -321,6 +326,8 @@ def _bad_pattern(name: str, number: int, exc: ValueError) -> Finding:
 def _compile(
     name: str, lines: Iterable[tuple[int, str]], problems: list[Finding]
 ) -> list[GitIgnoreSpecPattern]:
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
     patterns: list[GitIgnoreSpecPattern] = []
     for number, line in lines:
         try:
