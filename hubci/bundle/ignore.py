@@ -331,9 +331,14 @@ def _compile(
     patterns: list[GitIgnoreSpecPattern] = []
     for number, line in lines:
         try:
-            pattern = GitIgnoreSpecPattern(line)
+            with warnings.catch_warnings():  # as in _compile_quietly
+                warnings.simplefilter("ignore", FutureWarning)
+                pattern = GitIgnoreSpecPattern(line)
         except ValueError as exc:  # GitIgnorePatternError derives from ValueError
             problems.append(_bad_pattern(name, number, exc))
+            continue
+        except re.error as exc:  # a class `re` refuses, e.g. `[z-a]`
+            problems.append(_bad_pattern(name, number, ValueError(f"{line!r}: {exc.msg}")))
             continue
         if pattern.include is not None:
             patterns.append(pattern)

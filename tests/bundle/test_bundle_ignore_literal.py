@@ -9,6 +9,7 @@ gitignore syntax: wildcards, classes, escapes, negation, anchors and spaces.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from hubci.bundle.ignore import (
     GitPattern,
     GitRules,
     _translate,
+    load_rules,
     matcher_source,
     required_literal,
 )
@@ -87,3 +89,13 @@ def test_a_class_re_refuses_is_reported_not_a_crash() -> None:
     assert len(problems) == 1
     assert problems[0].line == 3
     assert "[z-a]" in problems[0].message
+
+
+def test_a_dockerignore_class_re_refuses_is_reported_too(tmp_path: Path) -> None:
+    (tmp_path / ".dockerignore").write_text("[z-a]\n[[]\n*.log\n")
+    (tmp_path / "a.log").write_text("x")
+    (tmp_path / "[").write_text("x")
+    rules = load_rules(tmp_path)
+    assert [(p.line, p.file) for p in rules.problems] == [(1, ".dockerignore")]
+    assert rules.ignores_file("a.log")
+    assert rules.ignores_file("[")
