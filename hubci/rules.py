@@ -67,6 +67,17 @@ def parse_platforms(value: str) -> list[str]:
     return out
 
 
+def default_platform(machine: str | None) -> Platform:
+    """The platform a Hub builds when a push names none: the client's own architecture (its
+    ``jinameta-architecture`` header, Python's ``platform.machine()``), ARM or else x86-64."""
+    return "linux/arm64" if (machine or "").lower() in ("arm64", "aarch64") else "linux/amd64"
+
+
+#: ``hubci push --skip-unchanged``: when a push whose build the Hub already has is skipped.
+SkipUnchanged = Literal["auto", "always", "never"]
+SKIP_UNCHANGED: Final[tuple[str, ...]] = get_args(SkipUnchanged)
+
+
 #: The local Hub (hubci/server): account names, request and extraction limits.
 HUB_USER_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 HUB_MAX_UPLOAD_BYTES: Final = DEFAULT_MAX_BUNDLE_BYTES + 16 * 1024 * 1024

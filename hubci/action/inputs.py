@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from hubci import rules
 from hubci.errors import UsageError
@@ -37,6 +37,7 @@ INPUTS: tuple[str, ...] = (
     "wait",
     "timeout",
     "no-cache",
+    "skip-unchanged",
     "verbose",
     "github-token",
     "commit-status",
@@ -86,6 +87,7 @@ class ActionInputs:
     wait: bool
     timeout: float
     no_cache: bool
+    skip_unchanged: rules.SkipUnchanged
     verbose: bool
     github_token: str | None
     commit_status: bool
@@ -150,6 +152,10 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
     if not math.isfinite(timeout) or timeout < 0:
         msg = f"input timeout: {raw['timeout']!r} is not a number of seconds"
         raise UsageError(msg, "use e.g. timeout: 3600 (0 waits forever)")
+    skip = raw["skip-unchanged"] or "auto"
+    if skip not in rules.SKIP_UNCHANGED:
+        msg = f"input skip-unchanged: {skip!r} is not auto, always or never"
+        raise UsageError(msg, "use skip-unchanged: auto (the default), always or never")
     # one item per line, in hubci.buildenv's grammar (KEY=VALUE, or KEY alone: the step's env)
     build_env = tuple(line.strip() for line in raw["build-env"].splitlines() if line.strip())
     return ActionInputs(
@@ -170,6 +176,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         wait=_bool(raw, "wait") if raw["wait"] else True,
         timeout=timeout,
         no_cache=_bool(raw, "no-cache") if raw["no-cache"] else False,
+        skip_unchanged=cast("rules.SkipUnchanged", skip),
         verbose=_bool(raw, "verbose") if raw["verbose"] else False,
         github_token=raw["github-token"] or None,
         commit_status=_bool(raw, "commit-status") if raw["commit-status"] else True,

@@ -112,6 +112,7 @@ def _plans(
             force_update=inputs.force_update,
             secret=inputs.secret,
             no_cache=inputs.no_cache,
+            skip_unchanged=inputs.skip_unchanged,
             verbose=inputs.verbose,
             name=inputs.name,
             hub_url=hub_url,

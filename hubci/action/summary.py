@@ -46,6 +46,7 @@ _ICON = {
     "succeeded": "✅",
     "validated": "✅",
     "submitted": "⏳",
+    "unchanged": "♻️",
     "timeout": "⌛",
     "failed": "❌",
     "skipped": "⏭️",
@@ -132,7 +133,7 @@ def render(summary: RunSummary) -> str:
 
 def rows_status(rows: Sequence[ExecutorRow]) -> str:
     """The run's status output: the worst of its executors'."""
-    order = ("failed", "timeout", "submitted", "skipped", "succeeded", "validated")
+    order = ("failed", "timeout", "submitted", "skipped", "succeeded", "unchanged", "validated")
     for status in order:
         if any(row.status == status for row in rows):
             return status

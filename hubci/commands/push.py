@@ -50,7 +50,19 @@ if TYPE_CHECKING:
 @click.option(
     "--secret", metavar="SECRET", help="Executor secret for --force-update (or HUBCI_SECRET)."
 )
-@click.option("--no-cache", is_flag=True, help="Build without the Docker layer cache.")
+@click.option(
+    "--no-cache", is_flag=True, help="Build without the Docker layer cache (implies --force-build)."
+)
+@click.option(
+    "--skip-unchanged",
+    type=click.Choice(rules.SKIP_UNCHANGED),
+    default="auto",
+    show_default=True,
+    help="Skip the upload when every tag already points at a build of the same bundle and "
+    "parameters; auto: not with build envs (their values cannot be compared); always: even "
+    "then; never: as --force-build.",
+)
+@click.option("--force-build", is_flag=True, help="Upload and build even when unchanged.")
 @click.option(
     "--verbose", is_flag=True, help="Show the build's console lines (and files in --dry-run)."
 )
@@ -82,9 +94,12 @@ def push(paths: tuple[str, ...], jobs: int, **params: Any) -> int:
     Several folders, or glob patterns (quoted, e.g. 'executors/*'), are validated first and then
     pushed --jobs at a time, with a summary table at the end.
 
-    Exit codes: 0 succeeded (or submitted with --no-wait, or a dry run), 1 build failed or the
-    normalizer rejected the bundle, 2 usage or validation error, 3 Hub or network error,
-    4 timed out waiting, 130 interrupted.
+    A push whose tags all point at a build of the same bundle and parameters already uploads
+    nothing and ends `unchanged` (exit 0); --force-build pushes anyway.
+
+    Exit codes: 0 succeeded (or unchanged, submitted with --no-wait, or a dry run), 1 build
+    failed or the normalizer rejected the bundle, 2 usage or validation error, 3 Hub or network
+    error, 4 timed out waiting, 130 interrupted.
     """
     from hubci.push.many import is_single
     from hubci.push.render import TextReporter, json_on_error
@@ -122,6 +137,8 @@ def push_options(path: Path, params: dict[str, Any]) -> PushOptions:
         force_update=params["force_update"],
         secret=params["secret"],
         no_cache=params["no_cache"],
+        skip_unchanged=params["skip_unchanged"],
+        force_build=params["force_build"],
         verbose=params["verbose"],
         name=params["name"],
         hub=params["hub"],

@@ -39,13 +39,14 @@ from hubci.errors import AuthError, HubError
 from hubci.hub.errors import (
     TRANSPORT_ERRORS,
     DeadlineReached,
+    HubRejected,
     describe,
     error_for_status,
     is_timeout,
     redirect_error,
 )
 from hubci.hub.form import PushForm, StreamedBody
-from hubci.hub.records import Task, User
+from hubci.hub.records import Package, Task, User
 from hubci.hub.retry import (
     RetriesExhausted,
     Retryable,
@@ -299,6 +300,20 @@ class HubClient:
         if not isinstance(data, list):
             return []
         return [task for task in map(Task.from_json, data) if task is not None]
+
+    def get_package(self, ref: str, tag: str, secret: Secret | None = None) -> Package | None:
+        """The build ``tag`` of executor ``ref`` (``owner/Name``, a NAME or an id) points at
+        (executor.getPackage); None when the Hub has no such executor, tag or call (404)."""
+        body: dict[str, Any] = {"id": ref, "tag": tag}
+        if secret is not None:
+            body["secret"] = secret.reveal()
+        try:
+            answer = self._call_json("executor.getPackage", json=body)
+        except HubRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return Package.from_json(answer.get("data"))
 
     def find_task(self, name: str, trace_id: str | None = None) -> Task | None:
         """The task whose ``traceId`` is ``trace_id`` (default: this session), or None."""

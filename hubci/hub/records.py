@@ -21,6 +21,15 @@ def _name_str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _md5(value: object) -> str | None:
+    """An MD5 hex digest (lower-cased); None for anything else."""
+    if isinstance(value, str) and len(value) == 32:
+        lowered = value.lower()
+        if all(c in "0123456789abcdef" for c in lowered):
+            return lowered
+    return None
+
+
 def _str_items(value: object) -> tuple[str, ...] | None:
     """Each item of a list as text (``str()`` of a non-string); None if ``value`` is no list."""
     return tuple(str(item) for item in value) if isinstance(value, list) else None
@@ -105,4 +114,48 @@ class ExecutorDocument:
             visibility=_name_str(value.get("visibility")),
             tags=_str_items(commit.get("tags")) or (),
             platforms=_str_items(platforms),
+        )
+
+
+@dataclass(frozen=True)
+class Package:
+    """``data`` of ``executor.getPackage``: the build one tag points at
+    (docs/protocol.md#packages). Fields the Hub does not give read as None."""
+
+    executor: ExecutorDocument
+    #: ``commit.id`` (or ``commit._id``)
+    build_id: str | None = None
+    #: MD5 of the bundle the build was made from: ``commit.commitParams.md5sum``, else
+    #: ``package.md5`` (a Hub that serves the uploaded bundle as the package)
+    md5: str | None = None
+    #: names of ``commit.commitParams.buildEnv`` (the Hub keeps no values)
+    build_env: tuple[str, ...] | None = None
+    #: ``commit.commitParams.dockerfile`` (None: the default ``Dockerfile``)
+    dockerfile: str | None = None
+    #: whether the Hub said which Dockerfile (the key is there, null included)
+    dockerfile_known: bool = False
+
+    @classmethod
+    def from_json(cls, value: object) -> Package | None:
+        """None unless ``value`` is a JSON object."""
+        executor = ExecutorDocument.from_json(value)
+        if executor is None or not isinstance(value, dict):
+            return None
+        commit = value.get("commit")
+        commit = commit if isinstance(commit, dict) else {}
+        params = commit.get("commitParams")
+        params = params if isinstance(params, dict) else {}
+        package = value.get("package")
+        package = package if isinstance(package, dict) else {}
+        build_env = params.get("buildEnv")
+        md5 = _md5(params.get("md5sum")) or _md5(package.get("md5"))
+        dockerfile = params.get("dockerfile")
+        return cls(
+            executor=executor,
+            build_id=_name_str(commit.get("id")) or _name_str(commit.get("_id")),
+            md5=md5,
+            build_env=tuple(str(k) for k in build_env) if isinstance(build_env, dict) else None,
+            dockerfile=dockerfile if isinstance(dockerfile, str) and dockerfile else None,
+            dockerfile_known="dockerfile" in params
+            and (dockerfile is None or isinstance(dockerfile, str)),
         )

@@ -258,7 +258,9 @@ def summary(outcomes: Sequence[PushOutcome]) -> Table:
 def summary_table(outcomes: Sequence[PushOutcome]) -> str:
     """The summary as aligned text, and a closing count line."""
     good = sum(o.ok for o in outcomes)
-    count = f"{good} of {len(outcomes)} succeeded; exit code {worst_exit_code(outcomes)}"
+    unchanged = sum(o.result.status == "unchanged" for o in outcomes)
+    again = f" ({unchanged} unchanged: not uploaded or built again)" if unchanged else ""
+    count = f"{good} of {len(outcomes)} succeeded{again}; exit code {worst_exit_code(outcomes)}"
     return summary(outcomes).text() + "\n" + count
 
 

@@ -44,6 +44,10 @@ class PushOptions:
     force_update: str | None = None
     secret: str | None = None
     no_cache: bool = False
+    #: ``--skip-unchanged``: auto (skip when the Hub has this build and no build env is given)
+    #: or always; ``--force-build`` (and ``--no-cache``) never skip
+    skip_unchanged: rules.SkipUnchanged = "auto"
+    force_build: bool = False
     verbose: bool = False
     name: str | None = None
     hub: str | None = None
@@ -89,6 +93,8 @@ class PushPlan:
     no_cache: bool
     verbose: bool
     dry_run: bool
+    #: when to skip an upload whose build the Hub already has (hubci.push.unchanged)
+    skip_unchanged: rules.SkipUnchanged
     wait: bool
     timeout: float | None  # None: no limit
     output: Output
@@ -103,6 +109,16 @@ class PushPlan:
         values = [s.reveal() for s in self.build_env.values()]
         values += [s.reveal() for s in (self.token, self.secret) if s is not None]
         return [v for v in values if v]
+
+
+def _skip_unchanged(options: PushOptions) -> rules.SkipUnchanged:
+    """--force-build and --no-cache (a fresh build is asked for) never skip."""
+    if options.force_build and options.skip_unchanged == "always":
+        msg = "--force-build and --skip-unchanged=always contradict each other"
+        raise UsageError(msg, "give only one of them")
+    if options.force_build or options.no_cache:
+        return "never"
+    return options.skip_unchanged
 
 
 def resolve_hub(hub: str | None, hub_url: str | None, env: Mapping[str, str]) -> HubTarget:
@@ -307,6 +323,7 @@ def resolve_plan(
     local_dir = (data_dir or default_local_data_dir()) if hub.local else None
     tags, protected, origins, tag_warnings = _resolve_tags(options, env, folder)
     return PushPlan(
+        skip_unchanged=_skip_unchanged(options),
         folder=folder,
         name=name,
         name_source=name_source,

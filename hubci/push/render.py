@@ -158,15 +158,16 @@ def plan_json(
 
 def result_tone(status: str) -> Tone:
     """How a result's line is coloured on a terminal."""
-    if status in ("succeeded", "submitted", "dry-run"):
+    if status in ("succeeded", "submitted", "unchanged", "dry-run"):
         return "ok"
     return "warning" if status == "timeout" else "error"
 
 
 def result_text(result: PushResult) -> str:
     ex = result.executor
-    if result.status == "succeeded" and ex is not None:
-        lines = [f"succeeded: {ex.owner + '/' if ex.owner else ''}{ex.name or ex.id} ({ex.id})"]
+    if result.status in ("succeeded", "unchanged") and ex is not None:
+        who = f"{ex.owner + '/' if ex.owner else ''}{ex.name or ex.id} ({ex.id})"
+        lines = [f"{result.status}: {who}"]
         lines.append(f"  visibility: {ex.visibility}")
         lines.append(f"  tags:       {', '.join(ex.tags) or '-'}")
         if ex.platforms:
@@ -175,7 +176,10 @@ def result_text(result: PushResult) -> str:
             lines.append(f"  use:        {ex.uri}")
         if ex.docker_uri:
             lines.append(f"  docker:     {ex.docker_uri}")
-        lines.append(f"  task:       {result.task_id or '-'}  ({result.duration_s:.1f}s)")
+        if result.status == "unchanged":
+            lines.append(f"  build:      {result.build_id or '-'}  (nothing uploaded or built)")
+        else:
+            lines.append(f"  task:       {result.task_id or '-'}  ({result.duration_s:.1f}s)")
         return "\n".join(lines)
     if result.status == "submitted":
         return (

@@ -2,8 +2,9 @@
 
 JSON schema (``--format json``, docs/push.md)::
 
-    {"status": "succeeded"|"failed"|"timeout"|"submitted",
+    {"status": "succeeded"|"failed"|"timeout"|"submitted"|"unchanged",
      "task_id": str|null,
+     "build_id": str|null,   (unchanged: the Hub's existing build)
      "executor": {"id", "name", "owner", "visibility", "tags", "platforms", "uri",
                   "docker_uri"} | null,
      "bundle": {"md5", "size", "files"} | null,
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from hubci.hub.follow import Terminal
     from hubci.hub.records import Task
 
-Status = Literal["succeeded", "failed", "timeout", "submitted", "dry-run"]
+Status = Literal["succeeded", "failed", "timeout", "submitted", "unchanged", "dry-run"]
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,14 @@ class PushResult:
     session_id: str | None = None
     #: (relpath, size) of every bundled file; dry runs only
     files: list[tuple[str, int]] = field(default_factory=list)
+    #: the Hub's build this result is about, when known (``unchanged``: the existing one)
+    build_id: str | None = None
+    #: why nothing was uploaded (``unchanged``)
+    reason: str | None = None
 
     @property
     def exit_code(self) -> int:
-        if self.status in ("succeeded", "submitted", "dry-run"):
+        if self.status in ("succeeded", "submitted", "unchanged", "dry-run"):
             return EXIT_OK
         if self.status == "timeout":
             return EXIT_TIMEOUT
@@ -147,6 +152,7 @@ class PushResult:
         return {
             "status": self.status,
             "task_id": self.task_id,
+            "build_id": self.build_id,
             "executor": self.executor.to_json() if self.executor else None,
             "bundle": self.bundle.to_json() if self.bundle else None,
             "duration_s": round(self.duration_s, 3),

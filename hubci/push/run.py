@@ -7,6 +7,7 @@ everything that stops the push before a build exists (usage, validation, Hub or 
 
 from __future__ import annotations
 
+import platform
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -14,12 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hubci.errors import HubciError, HubError, Interrupted, UsageError
+from hubci.errors import AuthError, HubciError, HubError, Interrupted, UsageError
 from hubci.hub.client import HubClient, Timeouts
 from hubci.hub.errors import DeadlineReached
 from hubci.hub.follow import Follower, FollowTimeout, Terminal
 from hubci.hub.form import PushForm
-from hubci.hub.records import Task
+from hubci.hub.records import Package, Task
 from hubci.hub.retry import RetryPolicy
 from hubci.output.sizes import human_size
 from hubci.push.plan import HubTarget, PushPlan, require_token
@@ -31,6 +32,8 @@ from hubci.push.result import (
     built_platforms,
     failure_message,
 )
+from hubci.push.unchanged import Verdict, Wanted, decide
+from hubci.rules import default_platform
 from hubci.secret import Secret
 
 if TYPE_CHECKING:
@@ -222,10 +225,69 @@ class Pusher:
         except DeadlineReached:  # FollowTimeout included
             return self.timeout()
 
+    def wanted(self) -> Wanted:
+        plan = self.plan
+        tags = (*plan.tags, *plan.protected_tags) or ("latest",)  # the Hub's default tag
+        platforms = plan.platforms or (default_platform(platform.machine()),)
+        return Wanted(
+            md5=self.bundle.md5,
+            tags=tuple(dict.fromkeys(tags)),
+            platforms=platforms,
+            dockerfile=plan.dockerfile,
+            build_env=tuple(plan.build_env),
+            visibility=plan.visibility,
+        )
+
+    def check_unchanged(self, owner: str | None) -> Verdict:
+        """Ask the Hub what each requested tag points at (hubci.push.unchanged). A Hub that
+        cannot answer only costs the skip: the push goes ahead."""
+        plan, wanted = self.plan, self.wanted()
+        if plan.skip_unchanged == "never":
+            return decide(wanted, {}, "never")
+        ref = plan.name if plan.force_update or not owner else f"{owner}/{plan.name}"
+        found: dict[str, Package | None] = {}
+        try:
+            for tag in wanted.tags:
+                found[tag] = self.client.get_package(ref, tag, plan.secret)
+        except (DeadlineReached, AuthError):
+            raise
+        except HubciError as exc:
+            return Verdict(
+                False, f"pushing: could not ask the Hub what it has ({exc.format_message()})"
+            )
+        return decide(wanted, found, plan.skip_unchanged)
+
+    def unchanged(self, verdict: Verdict) -> PushResult:
+        existing = verdict.existing
+        assert existing is not None  # a skip always names the build
+        wanted = self.wanted()
+        doc = existing.executor
+        executor = ExecutorInfo(
+            id=doc.id,
+            name=doc.name,
+            owner=doc.owner,
+            visibility=doc.visibility,
+            tags=wanted.tags,
+            platforms=doc.platforms if doc.platforms is not None else wanted.platforms,
+        )
+        return PushResult(
+            status="unchanged",
+            executor=executor,
+            bundle=self.bundle,
+            duration_s=time.monotonic() - self.start,
+            session_id=self.client.session_id,
+            build_id=existing.build_id,
+            reason=verdict.reason,
+        )
+
     def _run(self) -> PushResult:
         plan, client, reporter = self.plan, self.client, self.reporter
         user = client.whoami()
         who = user.name if user.name is not None else "?"
+        verdict = self.check_unchanged(user.name)
+        reporter.line(verdict.reason)
+        if verdict.skip:
+            return self.unchanged(verdict)
         reporter.line(
             f"uploading {plan.name} to {client.base_url} as {who} (session id {client.session_id})"
         )

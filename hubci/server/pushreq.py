@@ -73,8 +73,7 @@ def parse_tags(raw: str | None, field: str) -> list[str]:
 
 def parse_platforms(raw: str | None, architecture: str | None) -> list[str]:
     if raw is None or not raw.strip():
-        arch = (architecture or "").lower()
-        return ["linux/arm64"] if arch in ("arm64", "aarch64") else ["linux/amd64"]
+        return [rules.default_platform(architecture)]
     try:
         platforms = rules.parse_platforms(raw)
     except ValueError as exc:

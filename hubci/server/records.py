@@ -8,7 +8,7 @@ import sqlite3
 import string
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -73,6 +73,14 @@ class BuildRow:
     bundle: str
     build_env_keys: list[str]
     created_at: str
+    #: what else decides the image: ``dockerfile`` (None: the default), ``jina`` and
+    #: ``python`` (the client's versions, used when the Hub generates the Dockerfile)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dockerfile(self) -> str | None:
+        value = self.params.get("dockerfile")
+        return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -152,4 +160,5 @@ def build_row(row: sqlite3.Row) -> BuildRow:
         bundle=row["bundle"],
         build_env_keys=json.loads(row["build_env_keys"]),
         created_at=row["created_at"],
+        params=json.loads(row["params"]),
     )

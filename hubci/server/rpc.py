@@ -137,7 +137,11 @@ class Reads:
                 "tags": build.tags,
                 "platforms": build.platforms,
                 "createdAt": build.created_at,
-                "commitParams": {"buildEnv": dict.fromkeys(build.build_env_keys)},
+                "commitParams": {
+                    "buildEnv": dict.fromkeys(build.build_env_keys),
+                    "dockerfile": build.dockerfile,
+                    "md5sum": build.md5,
+                },
             },
             "package": {
                 "containers": build.images,

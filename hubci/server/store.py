@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS executors (
 CREATE TABLE IF NOT EXISTS builds (
     id TEXT PRIMARY KEY, executor_id TEXT NOT NULL, task_id TEXT NOT NULL, tags TEXT NOT NULL,
     platforms TEXT NOT NULL, images TEXT NOT NULL, md5 TEXT NOT NULL, bundle TEXT NOT NULL,
-    build_env_keys TEXT NOT NULL, model TEXT NOT NULL, created_at TEXT NOT NULL);
+    build_env_keys TEXT NOT NULL, model TEXT NOT NULL, created_at TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS tags (
     executor_id TEXT NOT NULL, tag TEXT NOT NULL, build_id TEXT NOT NULL,
     protected INTEGER NOT NULL, PRIMARY KEY (executor_id, tag));
@@ -80,7 +81,14 @@ class Store:
         # build-env values are deleted when their build ends: overwrite them on disk too
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(SCHEMA)
+        self._upgrade()
         self._user_hashes: dict[str, str] = {}
+
+    def _upgrade(self) -> None:
+        """Bring a data folder written by an older hubci up to the current tables."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(builds)")}
+        if "params" not in columns:  # builds before their parameters were kept
+            self._db.execute("ALTER TABLE builds ADD COLUMN params TEXT NOT NULL DEFAULT '{}'")
 
     def close(self) -> None:
         with self._lock:
@@ -352,7 +360,9 @@ class Store:
         """
         with self._tx() as db:
             db.execute(
-                "INSERT INTO builds VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO builds (id, executor_id, task_id, tags, platforms, images, md5, "
+                "bundle, build_env_keys, model, created_at, params) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     build.id,
                     build.executor_id,
@@ -365,6 +375,7 @@ class Store:
                     json.dumps(build.build_env_keys),
                     json.dumps(dict(model)),
                     build.created_at,
+                    json.dumps(build.params),
                 ),
             )
             for tag in build.tags:

@@ -294,6 +294,7 @@ class Workers:
             bundle=str(task.data["uploadedZipFile"]),
             build_env_keys=list(params["buildSecrets"]),
             created_at=now_iso(),
+            params=build_params(task),
         )
         self._emit(tid, {"type": "done", "subject": "pushImage"})
         executor = self.store.executor_by_id(executor.id) or executor
@@ -322,6 +323,16 @@ class Workers:
         # build envs are Secrets (registered with the one redactor): masked in the task's log
         payload = redact(line)
         self._emit(task_id, {"type": "console", "subject": "buildWorkspace", "payload": payload})
+
+
+def build_params(task: TaskRow) -> dict[str, Any]:
+    """What besides the bundle decides a task's image (kept with its build)."""
+    meta = task.data["jinaEnv"]["meta"]
+    return {
+        "dockerfile": task.data["buildParams"].get("dockerfile"),
+        "jina": _known(meta.get("jina")),
+        "python": _known(meta.get("python")),
+    }
 
 
 def _all_tags(task: TaskRow) -> list[str]:

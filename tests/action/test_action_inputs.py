@@ -26,6 +26,7 @@ CHANGED = {
     "wait": "false",
     "timeout": "60",
     "no-cache": "true",
+    "skip-unchanged": "always",
     "verbose": "true",
     "github-token": "gh-token-value",
     "commit-status": "false",
@@ -57,6 +58,11 @@ def test_every_input_is_consumed(name: str) -> None:
         ("timeout", "nan", "input timeout: 'nan' is not a number of seconds"),
         ("timeout", "-5", "input timeout: '-5' is not a number of seconds"),
         ("no-cache", "yes", "input no-cache: 'yes' is not a boolean"),
+        (
+            "skip-unchanged",
+            "sometimes",
+            "input skip-unchanged: 'sometimes' is not auto, always or never",
+        ),
     ],
 )
 def test_bad_values(name: str, value: str, message: str) -> None:

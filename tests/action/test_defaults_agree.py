@@ -52,6 +52,12 @@ def test_parallel_pushes_agree() -> None:
     assert action_run.JOBS == rules.DEFAULT_PARALLEL_PUSHES
 
 
+def test_skip_unchanged_agrees() -> None:
+    assert _action_defaults()["skip-unchanged"] == "auto"
+    assert _option(push, "skip_unchanged") == "auto"
+    assert read_inputs({}).skip_unchanged == "auto"
+
+
 def test_flags_default_off_in_both() -> None:
     defaults = _action_defaults()
     for name, option in (("no-cache", "no_cache"), ("verbose", "verbose")):

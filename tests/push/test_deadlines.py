@@ -52,6 +52,7 @@ TOKEN = "hostile-token-3e9d1c7a"
 PUSH = "executor.push"
 PROGRESS = "executor.queryProgress"
 WHOAMI = "user.identity.whoami"
+PACKAGE = "executor.getPackage"
 LIST = "executor.listAsyncTasks"
 #: Answers that never arrive: the upload phase of a push.
 HEAD_MODES = ["silent", "drip-headers"]
@@ -189,7 +190,7 @@ def test_push_upload_phase_ends_by_the_deadline(
     run = push(tmp_path, executor, hub)
     # the Hub lists this push's task, so the report names it
     assert_timed_out(run, f"follow it with `hubci status --id {TASK_ID}`")
-    assert [s.method for s in hub.requests][:2] == [WHOAMI, PUSH]
+    assert [s.method for s in hub.requests][:3] == [WHOAMI, PACKAGE, PUSH]
 
 
 @pytest.mark.parametrize("mode", BODY_MODES)
@@ -223,6 +224,18 @@ def test_whoami_is_bounded_by_the_deadline(
     else:
         run = push(tmp_path, executor, hub)
         assert_timed_out(run, None)  # nothing was uploaded: no build to follow
+    assert PUSH not in [s.method for s in hub.requests]
+
+
+@pytest.mark.parametrize("mode", ["silent", "drip-headers", "drip-body"])
+def test_asking_whether_the_build_exists_is_bounded_by_the_deadline(
+    tmp_path: Path, executor: Path, hostile: Start, mode: str
+) -> None:
+    """The unchanged check (executor.getPackage) runs before the upload: a Hub that stalls
+    there ends the push by --timeout, with nothing uploaded."""
+    hub = hostile(mode, PACKAGE)
+    run = push(tmp_path, executor, hub)
+    assert_timed_out(run, None)
     assert PUSH not in [s.method for s in hub.requests]
 
 

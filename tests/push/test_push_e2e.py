@@ -31,7 +31,9 @@ def test_push_json_result(cli: Cli, hub: HubHandle, executor: Path) -> None:
     )
     assert run.code == 0, run.err
     data = json.loads(run.out)
-    assert set(data) == {"status", "task_id", "executor", "bundle", "duration_s", "error"}
+    assert set(data) == {
+        "status", "task_id", "build_id", "executor", "bundle", "duration_s", "error",
+    }  # fmt: skip
     assert data["status"] == "succeeded"
     assert data["error"] is None
     assert isinstance(data["task_id"], str)
@@ -201,7 +203,12 @@ def test_several_folders_are_pushed_with_a_summary(
     )
     assert data["exit_code"] == 0
     assert [r["name"] for r in data["results"]] == ["HelloExecutor", "OtherExecutor"]
-    assert {r["status"] for r in data["results"]} == {"succeeded"}
+    assert {r["status"] for r in data["results"]} == {"unchanged"}  # built by the first run
+    (other / "extra.txt").write_text("changed\n")
+    rerun = cli("push", "*-executor", *_hub_args(hub), "--jobs", "2")
+    rows = {line.split()[0]: line.split()[2] for line in rerun.out.splitlines()[1:-1]}
+    assert rows == {"hello-executor": "unchanged", "other-executor": "succeeded"}
+    assert "2 of 2 succeeded (1 unchanged: not uploaded or built again)" in rerun.out
     refused = cli("push", str(executor), str(other), "--name", "X", *_hub_args(hub))
     assert refused.code == 2
     assert "--name names one executor, but 2 folders were given" in refused.err
@@ -233,7 +240,10 @@ def test_a_protected_tag_is_refused_with_what_to_do(
 ) -> None:
     first = cli("push", str(executor), *_hub_args(hub), "--protected-tag", "v1")
     assert first.code == 0, first.err
-    again = cli("push", str(executor), *_hub_args(hub), "-t", "v1")
+    same = cli("push", str(executor), *_hub_args(hub), "-t", "v1")
+    assert same.code == 0, same.err  # re-running a release: the tag already has this build
+    assert same.out.startswith("unchanged:")
+    again = cli("push", str(executor), *_hub_args(hub), "-t", "v1", "--force-build")
     assert again.code == 3
     last = again.err.strip().splitlines()[-1]
     assert last.startswith("hubci: error: the Hub refused executor.push: tag `v1` is protected")

@@ -79,6 +79,7 @@ def test_result_json_schema() -> None:
     assert data == {
         "status": "succeeded",
         "task_id": "t1",
+        "build_id": None,
         "executor": {
             "id": "abcd1234",
             "name": "Hello",
@@ -101,6 +102,7 @@ def test_exit_codes_by_status() -> None:
     assert PushResult(status="failed").exit_code == 1
     assert PushResult(status="timeout").exit_code == 4
     assert PushResult(status="submitted").exit_code == 0
+    assert PushResult(status="unchanged").exit_code == 0
     assert result_text(PushResult(status="failed", error="the build failed: x")) == (
         "failed: the build failed: x"
     )

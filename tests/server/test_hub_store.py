@@ -82,3 +82,30 @@ def test_events_keep_order_and_state_survives_reopening(tmp_path: Path) -> None:
     assert again.build_env(task.id) == {}  # values are dropped when the build ends
     assert again.unfinished_tasks() == []
     again.close()
+
+
+def test_a_data_folder_of_an_older_hubci_is_upgraded(tmp_path: Path) -> None:
+    """Builds recorded before their parameters were kept read as parameters unknown."""
+    import sqlite3
+
+    old_builds = (
+        "CREATE TABLE builds (id TEXT PRIMARY KEY, executor_id TEXT NOT NULL, task_id TEXT NOT "
+        "NULL, tags TEXT NOT NULL, platforms TEXT NOT NULL, images TEXT NOT NULL, md5 TEXT NOT "
+        "NULL, bundle TEXT NOT NULL, build_env_keys TEXT NOT NULL, model TEXT NOT NULL, "
+        "created_at TEXT NOT NULL)"
+    )
+    db = sqlite3.connect(tmp_path / "hub.db")
+    db.execute(old_builds)
+    db.execute(
+        "INSERT INTO builds VALUES ('b1','e1','t1','[\"latest\"]','[\"linux/amd64\"]','[]',"
+        f"'{'0' * 32}','bundles/t1.zip','[]','{{}}','2026-01-01T00:00:00Z')"
+    )
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "hub.db")
+    build = store.build_by_id("b1")
+    assert build is not None
+    assert build.params == {}
+    assert build.dockerfile is None
+    store.close()
+    Store(tmp_path / "hub.db").close()  # opening an upgraded folder again changes nothing
