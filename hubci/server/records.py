@@ -82,6 +82,25 @@ class BuildRow:
         value = self.params.get("dockerfile")
         return value if isinstance(value, str) else None
 
+    @property
+    def image_ids(self) -> dict[str, str]:
+        """platform -> the id of the image built for it (empty for builds made before ids
+        were kept)."""
+        value = self.params.get("imageIds")
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): str(v) for k, v in value.items()}
+
+    def same_parameters(self, platforms: list[str], params: dict[str, Any]) -> bool:
+        """Whether this build was made with these platforms and parameters, without build
+        envs, and kept an image id per platform (so it can be reused)."""
+        return (
+            set(self.platforms) == set(platforms)
+            and not self.build_env_keys
+            and all(self.params.get(key) == value for key, value in params.items())
+            and set(self.image_ids) == set(self.platforms)
+        )
+
 
 @dataclass(frozen=True)
 class Event:

@@ -441,6 +441,27 @@ class Store:
             )
         return build_row(row) if row else None
 
+    def same_build(
+        self, executor_id: str, *, md5: str, platforms: list[str], params: dict[str, Any]
+    ) -> BuildRow | None:
+        """The newest build of the executor from a bundle of ``md5`` made with the same
+        platforms and parameters (see BuildRow.same_parameters), if any."""
+        rows = self._all(
+            "SELECT * FROM builds WHERE executor_id = ? AND md5 = ? "
+            "ORDER BY created_at DESC, rowid DESC",
+            (executor_id, md5),
+        )
+        for build in map(build_row, rows):
+            if build.same_parameters(platforms, params):
+                return build
+        return None
+
+    def build_model(self, build_id: str) -> dict[str, Any]:
+        """The executor model the normalizer made for a build (as recorded with it)."""
+        row = self._one("SELECT model FROM builds WHERE id = ?", (build_id,))
+        value = json.loads(row["model"]) if row else {}
+        return value if isinstance(value, dict) else {}
+
     def build_by_id(self, build_id: str) -> BuildRow | None:
         row = self._one("SELECT * FROM builds WHERE id = ?", (build_id,))
         return build_row(row) if row else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubci.output.redact import redact
 from hubci.secret import Secret
-from hubci.server.builders import Builder, BuildJob
+from hubci.server.builders import Builder, BuildJob, ReuseJob
 from hubci.server.config import HubConfig
 from hubci.server.faults import Faults
 from hubci.server.records import (
@@ -160,12 +160,50 @@ class Workers:
         executor = self.store.executor_by_id(task.executor_id)
         if executor is None:  # pragma: no cover - executors are never deleted
             raise StepFailed("createExecutor", "the executor vanished", {"code": 404})
-        src = self._extract(task, work)
-        normalized = self._normalize(task, src)
         tags = _all_tags(task)
         image = f"jinahub/{executor.id}"
-        self._build(task, src, normalized.dockerfile, image, tags)
-        self._publish(task, executor, image, tags, normalized.model)
+        earlier = self._reuse(task, executor, image, tags)
+        if earlier is not None:
+            model = self.store.build_model(earlier.id)
+            self._publish(task, executor, image, tags, model, earlier.image_ids, earlier)
+            return
+        src = self._extract(task, work)
+        normalized = self._normalize(task, src)
+        image_ids = self._build(task, src, normalized.dockerfile, image, tags)
+        self._publish(task, executor, image, tags, normalized.model, image_ids)
+
+    def _reuse(
+        self, task: TaskRow, executor: ExecutorRow, image: str, tags: list[str]
+    ) -> BuildRow | None:
+        """An earlier build of this executor from the same bundle with the same parameters,
+        its images given this push's tags (None: build). Never with build envs (their values
+        are deleted after each build, so two pushes cannot be compared) or ``noCache``."""
+        params = task.data["buildParams"]
+        if params["noCache"] or params["buildSecrets"]:
+            return None
+        earlier = self.store.same_build(
+            executor.id,
+            md5=str(task.data["md5sum"]),
+            platforms=list(params["platforms"]),
+            params=build_params(task),
+        )
+        if earlier is None:
+            return None
+        tid = task.id
+        self._emit(tid, {"type": "start", "subject": "buildWorkspace"})
+        message = (
+            f"reusing build {earlier.id}: the same bundle (md5 {earlier.md5}) and build "
+            "parameters, so its images get the new tags and nothing is built"
+        )
+        self._emit(tid, {"type": "progress", "subject": "buildWorkspace", "message": message})
+        job = ReuseJob(image=image, tags=tuple(tags), image_ids=earlier.image_ids)
+        if not self.builder.reuse(job, lambda line: self._console(tid, line)):
+            gone = f"cannot reuse build {earlier.id} (its images are gone): building again"
+            self._emit(tid, {"type": "progress", "subject": "buildWorkspace", "message": gone})
+            return None
+        self._emit(tid, {"type": "done", "subject": "buildWorkspace"})
+        log.info("task %s: reused build %s", tid, earlier.id)
+        return earlier
 
     def _extract(self, task: TaskRow, work: Path) -> Path:
         """``extractZip``: unpack the uploaded bundle into ``work/src``, within the limits."""
@@ -224,7 +262,7 @@ class Workers:
 
     def _build(
         self, task: TaskRow, src: Path, dockerfile: str, image: str, tags: list[str]
-    ) -> None:
+    ) -> dict[str, str]:
         """``buildWorkspace``: build the image for each platform, its log as console lines."""
         tid = task.id
         params = task.data["buildParams"]
@@ -238,6 +276,7 @@ class Workers:
                 "legacyMessage": {"status": "building"},
             },
         )
+        image_ids: dict[str, str] = {}
         for platform in params["platforms"]:
             self._slow_build_fault(tid, platform)
             job = BuildJob(
@@ -260,7 +299,10 @@ class Workers:
                 payload = {"code": 422, "status": 50003, "cmd": "docker"}
                 payload |= {"message": text, "readableMessage": text, "platform": platform}
                 raise StepFailed("buildWorkspace", "Failed to build the executor image", payload)
+            if outcome.image_id is not None:
+                image_ids[platform] = outcome.image_id
         self._emit(tid, {"type": "done", "subject": "buildWorkspace"})
+        return image_ids
 
     def _slow_build_fault(self, task_id: str, platform: str) -> None:
         """The ``slow-build`` fault: wait before the build (cut short when the Hub stops)."""
@@ -277,10 +319,18 @@ class Workers:
         image: str,
         tags: list[str],
         model: dict[str, Any],
+        image_ids: dict[str, str],
+        earlier: BuildRow | None = None,
     ) -> None:
-        """``pushImage``: record the build, move its tags onto it, end the task ``complete``."""
+        """``pushImage``: record the build, move its tags onto it, end the task ``complete``.
+        A build that reuses an ``earlier`` one shares its bundle file (the same bytes: the
+        upload is deleted)."""
         tid = task.id
         params = task.data["buildParams"]
+        bundle = str(task.data["uploadedZipFile"])
+        if earlier is not None and (self.config.data_dir / earlier.bundle).is_file():
+            self._drop_bundle(task)
+            bundle = earlier.bundle
         self._emit(tid, {"type": "start", "subject": "pushImage"})
         build_id = new_object_id()
         build = BuildRow(
@@ -291,10 +341,10 @@ class Workers:
             platforms=list(params["platforms"]),
             images=[f"{image}:{tag}" for tag in tags],
             md5=str(task.data["md5sum"]),
-            bundle=str(task.data["uploadedZipFile"]),
+            bundle=bundle,
             build_env_keys=list(params["buildSecrets"]),
             created_at=now_iso(),
-            params=build_params(task),
+            params={**build_params(task), "imageIds": image_ids},
         )
         self._emit(tid, {"type": "done", "subject": "pushImage"})
         executor = self.store.executor_by_id(executor.id) or executor

@@ -173,3 +173,36 @@ def test_hub_serve_process_with_docker_builder(
         assert inspect["Config"]["Labels"]["org.example.kind"] == "scratch-executor"
     finally:
         docker_client.images.remove(inspect["Id"], force=True)
+
+
+@pytest.mark.docker
+def test_the_same_push_again_tags_the_earlier_images_by_id(
+    docker_hub: HubHandle,
+    docker_client: Any,
+    scratch_executor: Path,
+    run_hubci: Callable[[list[str]], Any],
+) -> None:
+    """A re-push of the same bundle builds nothing: the earlier build's image (by id, since its
+    own tags may have moved since) gets the new tags; once it is gone, the Hub builds again."""
+    first = _push(run_hubci, docker_hub, scratch_executor, "-t", "v1")
+    assert first.code == 0, first.err
+    repo = f"jinahub/{json.loads(first.out)['executor']['id']}"
+    built = docker_client.images.get(f"{repo}:v1-linux-amd64")
+    try:
+        again = _push(run_hubci, docker_hub, scratch_executor, "-t", "v2", "--force-build")
+        assert again.code == 0, again.err
+        assert "reusing build" in again.err
+        assert docker_client.images.get(f"{repo}:v2-linux-amd64").id == built.id
+        assert docker_client.images.get(f"{repo}:v2").id == built.id
+        docker_client.images.remove(built.id, force=True)
+        rebuilt = _push(run_hubci, docker_hub, scratch_executor, "-t", "v3", "--force-build")
+        assert rebuilt.code == 0, rebuilt.err
+        assert "cannot reuse build " in rebuilt.err
+        assert "(its images are gone): building again" in rebuilt.err
+        assert docker_client.images.get(f"{repo}:v3-linux-amd64") is not None
+    finally:
+        for ref in (f"{repo}:v3-linux-amd64",):
+            try:
+                docker_client.images.remove(ref, force=True)
+            except Exception:  # noqa: BLE001 - best-effort cleanup
+                pass

@@ -43,9 +43,22 @@ class BuildOutcome:
     error: str | None  # one line, docker-like, when not ok
 
 
+@dataclass(frozen=True)
+class ReuseJob:
+    """Give an earlier build's images (one per platform) the tags of a new push."""
+
+    image: str  # repository, e.g. "jinahub/w7qckiqy"
+    tags: tuple[str, ...]
+    image_ids: Mapping[str, str]  # platform -> the image id the earlier build made
+
+
 class Builder(Protocol):
     def build(self, job: BuildJob, log: Callable[[str], None]) -> BuildOutcome:
         """Build ``job``; send each console line to ``log`` (no trailing newline)."""
+        ...
+
+    def reuse(self, job: ReuseJob, log: Callable[[str], None]) -> bool:
+        """Tag the images of ``job``; False when one is gone (the Hub then builds again)."""
         ...
 
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from hubci.errors import EngineUnavailable
-from hubci.image.builder import BuildSpec, PlatformBuild, build_platform, platform_slug
+from hubci.image.builder import BuildSpec, build_platform, platform_slug
 from hubci.image.engine import EngineInfo, connect, normalize_arch
-from hubci.server.builders import BuildJob, BuildOutcome
+from hubci.server.builders import BuildJob, BuildOutcome, ReuseJob
 
 DOCKER_BUILD_FAILED = "docker build exited with code 1"
 
@@ -67,24 +67,49 @@ class DockerBuilder:
             log(f"ERROR: {result.error}")
             return BuildOutcome(False, None, f"{DOCKER_BUILD_FAILED}: {result.error}")
         assert result.image_id is not None
-        self._tag_plain(client, engine, job, result)
+        self._tag_plain(client, engine, job.image, job.tags, job.platform, result.image_id)
         return BuildOutcome(True, result.image_id, None)
 
+    def reuse(self, job: ReuseJob, log: Callable[[str], None]) -> bool:
+        """Tag each platform's image of the earlier build (by id: its old tags may have moved
+        on) with the new tags; False when the Engine no longer has one of them."""
+        import docker.errors
+
+        try:
+            client, engine = self._connect()
+        except EngineUnavailable as exc:
+            log(f"cannot reuse the earlier images: {exc.message}")
+            return False
+        try:
+            for image_id in job.image_ids.values():
+                client.images.get(image_id)
+        except docker.errors.ImageNotFound:
+            log("the earlier build's images are gone from the Engine: building again")
+            return False
+        for platform, image_id in job.image_ids.items():
+            slug = platform_slug(platform)
+            for tag in job.tags:
+                client.api.tag(image_id, job.image, f"{tag}-{slug}")
+                log(f"Successfully tagged {job.image}:{tag}-{slug}")
+            self._tag_plain(client, engine, job.image, job.tags, platform, image_id)
+        return True
+
     def _tag_plain(
-        self, client: Any, engine: EngineInfo, job: BuildJob, result: PlatformBuild
-    ) -> None:
+        self, client: Any, engine: EngineInfo, image: str, tags: tuple[str, ...], platform: str,
+        image_id: str,
+    ) -> None:  # fmt: skip
         """``<image>:<tag>`` for the native platform, or for the first one built otherwise."""
         import docker.errors
 
-        for tag in job.tags:
-            if job.platform != engine.platform:
+        for tag in tags:
+            if platform != engine.platform:
                 try:
-                    held = client.images.get(f"{job.image}:{tag}")
+                    held = client.images.get(f"{image}:{tag}")
                 except docker.errors.ImageNotFound:
                     held = None
                 if held is not None and _platform_of(held.attrs) == engine.platform:
                     continue
-            client.api.tag(result.image_id, job.image, tag)
+            client.api.tag(image_id, image, tag)
 
 
 def _platform_of(attrs: dict[str, Any]) -> str:
