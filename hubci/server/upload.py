@@ -8,6 +8,7 @@ to ``max_bytes``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -25,6 +26,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 FILE_FIELD = "file"
 MAX_FIELD_BYTES = 1024 * 1024
 MAX_SMALL_BODY = 1024 * 1024
+#: How much of the bundle part is hashed and written at a time, off the event loop.
+BATCH_BYTES = 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -80,23 +83,64 @@ class _BodyLimit:
 
 
 class _FilePart:
-    """The bundle part: streamed to a new file (mode 0600) while its size and MD5 are counted."""
+    """The bundle part: streamed to a new file (mode 0600) while its size and MD5 are counted.
+
+    The parser hands pieces over in the event loop; they are gathered into batches of
+    :data:`BATCH_BYTES`, and each batch is hashed and written by a worker thread while the
+    loop receives the next one (:meth:`settle`), so the upload's MD5 and disk write overlap the
+    network instead of stalling it. At most two batches are held at any time.
+    """
 
     def __init__(self, path: Path) -> None:
         self._handle: IO[bytes] = open(path, "xb")  # noqa: SIM115 - closed by end() or close()
         path.chmod(0o600)
         self._md5 = hashlib.md5()
         self._size = 0
+        self._batch = bytearray()
+        self._inflight: asyncio.Future[None] | None = None
 
     def write(self, piece: bytes) -> None:
-        self._handle.write(piece)
-        self._md5.update(piece)
+        self._batch += piece
         self._size += len(piece)
 
+    def _consume(self, data: bytes) -> None:
+        # both release the GIL for large buffers: the loop keeps receiving meanwhile
+        self._md5.update(data)
+        self._handle.write(data)
+
+    async def settle(self, *, final: bool = False) -> None:
+        """Start writing a full batch (waiting for the one in flight); ``final``: everything."""
+        if len(self._batch) < BATCH_BYTES and not (final and self._batch):
+            if final and self._inflight is not None:
+                await self._inflight
+                self._inflight = None
+            return
+        if self._inflight is not None:
+            await self._inflight
+        data, self._batch = bytes(self._batch), bytearray()
+        self._inflight = asyncio.get_running_loop().run_in_executor(None, self._consume, data)
+        if final:
+            await self._inflight
+            self._inflight = None
+
     def end(self, form: Form) -> None:
-        self._handle.close()
+        """The part is complete (its last batch is written by :meth:`finish`)."""
         form.file_size = self._size
+
+    async def finish(self, form: Form) -> None:
+        await self.settle(final=True)
+        self._handle.close()
         form.file_md5 = self._md5.hexdigest()
+
+    async def abandon(self) -> None:
+        """Wait for the batch in flight (it writes to the handle), then close the file."""
+        if self._inflight is not None:
+            try:
+                await self._inflight
+            except OSError:
+                pass
+            self._inflight = None
+        self.close()
 
     def close(self) -> None:
         if not self._handle.closed:
@@ -135,6 +179,8 @@ class _Parts:
         self._header_value = b""
         self._headers: dict[str, bytes] = {}
         self._part: _FilePart | _FieldPart | None = None
+        #: the bundle part, from its first byte until read_form has finished or abandoned it
+        self.file_part: _FilePart | None = None
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_field += data[start:end]
@@ -158,7 +204,7 @@ class _Parts:
             raise BadBody(msg)
         if name == FILE_FIELD and self.form.file is None:
             path = self.spool_dir / f"upload-{secrets.token_hex(8)}.part"
-            self._part = _FilePart(path)
+            self._part = self.file_part = _FilePart(path)
             self.form.file = path
         else:
             self._part = _FieldPart(name)
@@ -172,15 +218,14 @@ class _Parts:
             self._part.end(self.form)
         self._part = None
 
-    def close_file(self) -> None:
-        """Close the file part being written, if any (the body ended early or failed)."""
-        if isinstance(self._part, _FilePart):
-            self._part.close()
+    async def abandon_file(self) -> None:
+        """Stop writing the bundle part, if any (the body ended early or failed)."""
+        if self.file_part is not None:
+            await self.file_part.abandon()
 
     def check_complete(self) -> None:
         """After the body: every part it began has ended."""
         if self._part is not None:
-            self.form.discard()
             msg = "the multipart body ended in the middle of a part"
             raise BadBody(msg)
 
@@ -213,18 +258,21 @@ async def read_form(
         async for chunk in chunks:
             limit.count(chunk)
             parser.write(chunk)
+            if parts.file_part is not None:
+                await parts.file_part.settle()
         parser.finalize()
+        parts.check_complete()
+        if parts.file_part is not None:
+            await parts.file_part.finish(form)
     except MultipartParseError as exc:
+        await parts.abandon_file()
         form.discard()
         msg = "the multipart body does not parse"
         raise BadBody(msg) from exc
     except BaseException:
-        parts.close_file()
+        await parts.abandon_file()
         form.discard()
         raise
-    finally:
-        parts.close_file()
-    parts.check_complete()
     return form
 
 

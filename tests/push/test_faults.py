@@ -115,7 +115,7 @@ def test_stream_cut_follows_the_task_and_shows_each_line_once(
     assert pushed.result.task_id is not None
     assert f"following task {pushed.result.task_id}" in pushed.rec.lines
     shown = [(e.kind, e.subject, e.text) for e in pushed.rec.events if e.kind != "status"]
-    clean = _push(hub, executor, verbose=True, force_build=True)  # the same bundle again
+    clean = _push(hub, executor, verbose=True, no_cache=True)  # built again, not reused
     assert clean.result.status == "succeeded"
     expected = [(e.kind, e.subject, e.text) for e in clean.rec.events if e.kind != "status"]
     assert len(expected) > 3

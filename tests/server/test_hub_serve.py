@@ -71,7 +71,10 @@ def test_state_survives_a_restart_and_interrupted_builds_fail_clearly(tmp_path: 
         first_task = tasks(first.url, "Greeter")[0]["_id"]
         first.kill()  # no chance to clean up
         second = start_hub_process(data, users=USERS, args=["--build-seconds", "60"])
-        response = push_raw(second.url, executor_zip(), id="Greeter", tags="v2")
+        # buildWithNoCache: built again, not reused from the first build (the same bundle)
+        response = push_raw(
+            second.url, executor_zip(), id="Greeter", tags="v2", buildWithNoCache="True"
+        )
         stream = response.iter_lines()
         assert json.loads(next(stream))["type"] == "init"
         running = tasks(second.url, "Greeter")[0]["_id"]
