@@ -170,6 +170,22 @@ def _dockerfile(
     return rel, generated
 
 
+#: What the normalizer (and the local Hub's check builder) may open besides a named Dockerfile:
+#: code, configuration and requirements. Any other file is only listed and sized.
+_READ_SUFFIXES = (".py", ".yml", ".yaml", ".toml", ".txt", ".cfg", ".ini", ".json")
+
+
+def may_read(relpath: str, dockerfile: str | None = None) -> bool:
+    """Whether normalizing (or checking the build of) a bundle may read this file's content."""
+    name = relpath.rsplit("/", 1)[-1]
+    return (
+        relpath == dockerfile
+        or name.endswith(_READ_SUFFIXES)
+        or "dockerfile" in name.lower()
+        or name == ".dockerignore"
+    )
+
+
 def normalize(
     folder: Path,
     *,

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("hubci.server")
 
 RESTARTED = "the Hub restarted during the build; push again"
+#: With a builder that reads names and sizes only (check), a file of at least this size that
+#: the normalizer does not read is unpacked as a sparse placeholder (model weights, data).
+PLACEHOLDER_BYTES = 1024 * 1024
 STOPPED = "the Hub was stopped during the build; push again"
 
 
@@ -213,6 +216,15 @@ class Workers:
         self._emit(task.id, {"type": "start", "subject": "extractZip"})
         src = work / "src"
         src.mkdir(parents=True, mode=0o700)
+        placeholder = None
+        if not self.builder.reads_content:
+            from hubci.normalize import may_read
+
+            dockerfile = task.data["buildParams"].get("dockerfile")
+
+            def placeholder(rel: str, size: int) -> bool:
+                return size >= PLACEHOLDER_BYTES and not may_read(rel, dockerfile)
+
         try:
             safe_extract(
                 self.config.data_dir / str(task.data["uploadedZipFile"]),
@@ -220,6 +232,7 @@ class Workers:
                 max_total_bytes=self.config.max_extract_bytes,
                 max_entries=self.config.max_extract_entries,
                 max_ratio=self.config.max_compression_ratio,
+                placeholder=placeholder,
             )
         except UnsafeBundle as exc:
             msg = f"the bundle cannot be extracted: {exc.format_message()}"

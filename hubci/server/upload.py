@@ -27,7 +27,7 @@ FILE_FIELD = "file"
 MAX_FIELD_BYTES = 1024 * 1024
 MAX_SMALL_BODY = 1024 * 1024
 #: How much of the bundle part is hashed and written at a time, off the event loop.
-BATCH_BYTES = 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -97,15 +97,16 @@ class _FilePart:
         self._md5 = hashlib.md5()
         self._size = 0
         self._batch = bytearray()
-        self._inflight: asyncio.Future[None] | None = None
+        self._inflight: asyncio.Future[Any] | None = None
 
     def write(self, piece: bytes) -> None:
         self._batch += piece
         self._size += len(piece)
 
-    def _consume(self, data: bytes) -> None:
-        # both release the GIL for large buffers: the loop keeps receiving meanwhile
-        self._md5.update(data)
+    def _hash(self, data: bytearray) -> None:
+        self._md5.update(data)  # releases the GIL for large buffers
+
+    def _write(self, data: bytearray) -> None:
         self._handle.write(data)
 
     async def settle(self, *, final: bool = False) -> None:
@@ -117,8 +118,13 @@ class _FilePart:
             return
         if self._inflight is not None:
             await self._inflight
-        data, self._batch = bytes(self._batch), bytearray()
-        self._inflight = asyncio.get_running_loop().run_in_executor(None, self._consume, data)
+        data, self._batch = self._batch, bytearray()  # handed over, not copied
+        loop = asyncio.get_running_loop()
+        # hashed and written at the same time, each by a worker thread, in batch order
+        self._inflight = asyncio.gather(
+            loop.run_in_executor(None, self._hash, data),
+            loop.run_in_executor(None, self._write, data),
+        )
         if final:
             await self._inflight
             self._inflight = None

@@ -7,6 +7,7 @@ import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Raw:
     declared_size: int | None = None  # lie about the uncompressed size
     offset: int | None = None  # point the central record at another entry's data
     method: int | None = None  # override the compression method field
+    local_name: bytes | None = None  # a different name in the local header
 
 
 def raw_zip(path: Path, entries: list[Raw]) -> Path:
@@ -50,8 +52,8 @@ def raw_zip(path: Path, entries: list[Raw]) -> Path:
         offset = offsets[-1] if entry.offset is None else offsets[entry.offset]
         body += struct.pack(
             "<IHHHHHIIIHH", 0x04034B50, 20, entry.flags, method, 0, 0x21, crc, len(payload), size,
-            len(entry.name), 0,
-        ) + entry.name + payload  # fmt: skip
+            len(entry.local_name or entry.name), 0,
+        ) + (entry.local_name or entry.name) + payload  # fmt: skip
         central += struct.pack(
             "<IHHHHHHIIIHHHHHII", 0x02014B50, (3 << 8) | 20, 20, entry.flags, method, 0, 0x21, crc,
             len(payload), size, len(entry.name), 0, 0, 0, 0, entry.mode << 16, offset,
@@ -63,7 +65,12 @@ def raw_zip(path: Path, entries: list[Raw]) -> Path:
     return path
 
 
-def extract(zip_path: Path, dest: Path, **overrides: float) -> list[str]:
+def extract(
+    zip_path: Path,
+    dest: Path,
+    placeholder: Callable[[str, int], bool] | None = None,
+    **overrides: float,
+) -> list[str]:
     limits = {**LIMITS, **overrides}
     return safe_extract(
         zip_path,
@@ -71,6 +78,7 @@ def extract(zip_path: Path, dest: Path, **overrides: float) -> list[str]:
         max_total_bytes=int(limits["max_total_bytes"]),
         max_entries=int(limits["max_entries"]),
         max_ratio=float(limits["max_ratio"]),
+        placeholder=placeholder,
     )
 
 
@@ -275,3 +283,49 @@ def test_unsupported_compression_method(tmp_path: Path) -> None:
     with pytest.raises(UnsafeBundle, match=r"entry 'odd.bin' uses an unsupported compression"):
         extract(zip_path, dest)
     assert list(dest.iterdir()) == []
+
+
+def test_stored_entries_are_copied_exactly(tmp_path: Path) -> None:
+    """Incompressible files are STORED and copied by the kernel from the zip's bytes."""
+    rng = random.Random(7)
+    blobs = {f"w{i}.bin": rng.randbytes(size) for i, size in enumerate([0, 1, 3_000_001])}
+    zip_path = raw_zip(tmp_path / "b.zip", [Raw(n.encode(), data=d) for n, d in blobs.items()])
+    assert sorted(extract(zip_path, tmp_path / "out")) == sorted(blobs)
+    for name, data in blobs.items():
+        assert (tmp_path / "out" / name).read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        (Raw(b"a.bin", data=b"x" * 100, declared_size=10), "stored size does not fit"),
+        (Raw(b"a.bin", local_name=b"b.bin"), "local header names another file"),
+    ],
+)
+def test_a_lying_stored_entry_is_refused(tmp_path: Path, entry: Raw, why: str) -> None:
+    zip_path = raw_zip(tmp_path / "b.zip", [Raw(b"ok.txt"), entry])
+    with pytest.raises(UnsafeBundle, match=why):
+        extract(zip_path, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_placeholders_stand_in_for_selected_entries(tmp_path: Path) -> None:
+    weights = random.Random(8).randbytes(2_000_000)
+    zip_path = raw_zip(
+        tmp_path / "b.zip",
+        [Raw(b"model/weights.bin", data=weights), Raw(b"executor.py", data=b"print(1)\n")],
+    )
+    asked: list[tuple[str, int]] = []
+
+    def big(rel: str, size: int) -> bool:
+        asked.append((rel, size))
+        return size > 1000
+
+    extract(zip_path, tmp_path / "out", placeholder=big)
+    placeholder = tmp_path / "out" / "model" / "weights.bin"
+    assert placeholder.stat().st_size == len(weights)
+    assert placeholder.stat().st_blocks * 512 < len(weights) // 2  # sparse: nothing written
+    assert (tmp_path / "out" / "executor.py").read_bytes() == b"print(1)\n"
+    assert asked == [("model/weights.bin", len(weights)), ("executor.py", 9)]
+    with pytest.raises(UnsafeBundle, match="unpacks to more than"):
+        extract(zip_path, tmp_path / "again", placeholder=big, max_total_bytes=1_000_000)

@@ -201,8 +201,5 @@ def test_the_same_push_again_tags_the_earlier_images_by_id(
         assert "(its images are gone): building again" in rebuilt.err
         assert docker_client.images.get(f"{repo}:v3-linux-amd64") is not None
     finally:
-        for ref in (f"{repo}:v3-linux-amd64",):
-            try:
-                docker_client.images.remove(ref, force=True)
-            except Exception:  # noqa: BLE001 - best-effort cleanup
-                pass
+        for image in docker_client.images.list(name=repo):
+            docker_client.images.remove(image.id, force=True)

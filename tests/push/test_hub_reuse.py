@@ -15,9 +15,7 @@ from tests.push.conftest import TOKEN, Cli
 
 
 def _push(cli: Cli, hub: HubHandle, executor: Path, *args: str) -> Any:
-    run = cli(
-        "push", str(executor), "--hub-url", hub.url, "--token", TOKEN, "--force-build", *args
-    )
+    run = cli("push", str(executor), "--hub-url", hub.url, "--token", TOKEN, "--force-build", *args)
     assert run.code == 0, run.err
     return run
 
@@ -71,3 +69,41 @@ def test_changed_content_builds_again(cli: Cli, hub: HubHandle, executor: Path) 
     (executor / "notes.txt").write_text("new\n")
     assert REUSED not in _push(cli, hub, executor).err
     assert REUSED in _push(cli, hub, executor).err  # the second build is reused in turn
+
+
+def test_large_files_the_check_builder_never_reads_are_not_unpacked(
+    cli: Cli, hub: HubHandle, executor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the check builder a model file is a sparse placeholder of its size: the COPY that
+    names it still finds it, and nothing of its content is written again."""
+    import random
+
+    import hubci.bundle
+    from hubci.server.tasks import PLACEHOLDER_BYTES
+
+    (executor / "weights").mkdir()
+    (executor / "weights" / "model.bin").write_bytes(random.Random(4).randbytes(3 << 20))
+    (executor / "Dockerfile").write_text(
+        "FROM jinaai/jina:3-py38-perf\nCOPY . /workdir/\nCOPY weights/model.bin /m.bin\n"
+        'ENTRYPOINT ["jina", "executor", "--uses", "config.yml"]\n'
+    )
+    chosen: list[tuple[str, bool]] = []
+    real = hubci.bundle.safe_extract
+
+    def spying(*args: Any, **kwargs: Any) -> list[str]:
+        decide = kwargs["placeholder"]
+        assert decide is not None
+
+        def recording(rel: str, size: int) -> bool:
+            chosen.append((rel, decide(rel, size)))
+            return bool(decide(rel, size))
+
+        return real(*args, **{**kwargs, "placeholder": recording})
+
+    monkeypatch.setattr(hubci.bundle, "safe_extract", spying)
+    run = _push(cli, hub, executor)
+    assert run.out.startswith("succeeded:")
+    assert dict(chosen)["weights/model.bin"] is True
+    assert dict(chosen)["Dockerfile"] is False
+    assert not any(placed for rel, placed in chosen if rel.endswith((".py", ".yml")))
+    assert PLACEHOLDER_BYTES < 3 << 20

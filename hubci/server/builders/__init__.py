@@ -53,6 +53,10 @@ class ReuseJob:
 
 
 class Builder(Protocol):
+    #: whether a build reads the files' content (False: names and sizes only, so the Hub may
+    #: unpack large files as sparse placeholders)
+    reads_content: bool
+
     def build(self, job: BuildJob, log: Callable[[str], None]) -> BuildOutcome:
         """Build ``job``; send each console line to ``log`` (no trailing newline)."""
         ...

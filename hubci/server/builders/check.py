@@ -66,6 +66,9 @@ def _image_id(job: BuildJob, text: str) -> str:
 
 
 class CheckBuilder:
+    #: names, sizes, the Dockerfile and requirements.txt: what hubci.normalize.may_read allows
+    reads_content = False
+
     def __init__(self, build_seconds: float = rules.HUB_DEFAULT_BUILD_SECONDS) -> None:
         self.build_seconds = max(0.0, build_seconds)
 

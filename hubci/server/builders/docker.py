@@ -30,6 +30,8 @@ class DockerBuilder:
     down; a job then fails with the "no Docker Engine" message instead.
     """
 
+    reads_content = True
+
     def __init__(self, **_options: object) -> None:
         self._lock = threading.Lock()
         self._client: Any = None
