@@ -6,7 +6,8 @@ For each size (MB of random, incompressible data in model-weight-like files, plu
 small text files in nested folders) the same folder is pushed, in one run, to one local Hub
 subprocess (``hubci hub serve --build-seconds 0``, so the build itself costs nothing):
 
-* ``hubci``: ``python -m hubci push FOLDER --hub-url URL`` (validate, bundle, upload, follow);
+* ``hubci``: ``python -m hubci push FOLDER --hub-url URL --no-cache`` (validate, bundle, upload,
+  follow; ``--no-cache`` so every run is a full upload and ingest, never skipped or reused);
 * ``official``: ``jina-hubble-sdk==0.39.0``'s ``push`` from its own venv (testing/hubble.py);
 * ``floor``: read every file of the folder in 1 MiB chunks and send that many bytes (the
   bundle's size) over a loopback TCP connection to a sink: what any client must at least do.
@@ -18,7 +19,9 @@ a *null Hub*: a loopback HTTP server that reads and discards the upload and answ
 Each client runs as a subprocess; its wall time is measured around it and its peak RSS is
 ``ru_maxrss`` from ``os.wait4``. Both pushes must end with a succeeded build. Times are the best
 of ``--repeat``; the page cache is warm for all three (the folder is read once beforehand).
-Prints a markdown table (docs/push.md quotes it).
+Then the same folder is pushed twice more without ``--no-cache``: the second push is a re-run of
+a release job with nothing changed, which must end ``unchanged`` (timed as "re-push").
+Prints markdown tables (docs/push.md and docs/benchmarks.md quote them).
 """
 
 from __future__ import annotations
@@ -207,15 +210,23 @@ def floor(folder: Path, total_bytes: int, *, digests: bool = False) -> Measure:
     return Measure(seconds, None, received[0] == sent)
 
 
-def push_hubci(folder: Path, url: str) -> tuple[Measure, int]:
+def push_hubci(
+    folder: Path, url: str, *extra: str, expect: str = "succeeded"
+) -> tuple[Measure, int]:
+    """``extra``: ``--no-cache`` for a full ingest (no skip, no reuse at the Hub); without it a
+    second push of the same folder is the re-push of unchanged content (status ``unchanged``)."""
     env = {**os.environ, "JINA_AUTH_TOKEN": TOKEN}
     cmd = [sys.executable, "-m", "hubci", "push", str(folder), "--hub-url", url, "--format", "json"]
-    measure, out, err = run_measured(cmd, env, folder.parent)
+    measure, out, err = run_measured([*cmd, *extra], env, folder.parent)
     size = 0
     if measure.ok:
         import json
 
-        size = int(json.loads(out)["bundle"]["size"])
+        result = json.loads(out)
+        size = int(result["bundle"]["size"])
+        if result["status"] != expect:
+            measure.ok = False
+            measure.note = f"status {result['status']}, not {expect}"
     else:
         measure.note = err.strip().splitlines()[-1] if err.strip() else "failed"
     return measure, size
@@ -223,7 +234,8 @@ def push_hubci(folder: Path, url: str) -> tuple[Measure, int]:
 
 def push_official(folder: Path, url: str, home: Path) -> Measure:
     env = official_env(url, TOKEN, home)
-    cmd = [str(hubble_python()), "-m", "hubble.executor", "push", folder.name]
+    # --no-cache: a full build each time (the local Hub would otherwise reuse hubci's build)
+    cmd = [str(hubble_python()), "-m", "hubble.executor", "push", folder.name, "--no-cache"]
     measure, out, err = run_measured(cmd, env, folder.parent)
     if not measure.ok:
         measure.note = (err or out).strip().splitlines()[-1] if (err or out).strip() else "failed"
@@ -264,6 +276,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="hubci-bench-push-", dir=args.workdir))
     local_rows: list[str] = []
     null_rows: list[str] = []
+    ingest_rows: list[str] = []
     null = NullHub()
     try:
         hub = start_hub_process(
@@ -280,14 +293,28 @@ def main() -> None:
                 bundle_size = size_mb * MB
                 for _ in range(args.repeat):
                     for target, url in (("null", null.url), ("local", hub.url)):
-                        measure, bundle_size = push_hubci(folder, url)
+                        measure, bundle_size = push_hubci(folder, url, "--no-cache")
                         runs.setdefault(f"hubci-{target}", []).append(measure)
                         measure = push_official(folder, url, home)
                         runs.setdefault(f"official-{target}", []).append(measure)
                     total = bundle_size or size_mb * MB
                     runs.setdefault("floor", []).append(floor(folder, total))
                     runs.setdefault("digests", []).append(floor(folder, total, digests=True))
+                # the same folder again, as a re-run of a release job: nothing changed
+                push_hubci(folder, hub.url)  # a normal push, so the Hub has this very build
+                for _ in range(args.repeat):
+                    again, _ = push_hubci(folder, hub.url, expect="unchanged")
+                    runs.setdefault("repush", []).append(again)
                 f, fd = best(runs["floor"]), best(runs["digests"])
+                end_to_end, alone = best(runs["hubci-local"]), best(runs["hubci-null"])
+                repush = best(runs["repush"])
+                ingest_rows.append(
+                    f"| {label} | {end_to_end.seconds:.2f} s | {alone.seconds:.2f} s "
+                    f"| {end_to_end.seconds / alone.seconds:.2f}x | {repush.seconds:.2f} s"
+                    + ("" if repush.ok else f" ({repush.note})")
+                    + " |"
+                )
+                print("ingest:   ", ingest_rows[-1], flush=True)
                 null_rows.append(
                     _row(label, best(runs["hubci-null"]), best(runs["official-null"]), f, fd)
                 )
@@ -308,6 +335,13 @@ def main() -> None:
     print("\nClient cost alone (a null Hub that discards the upload and answers at once):\n")
     print(HEADER)
     print("\n".join(null_rows))
+    print("\nhubci end to end against hubci alone (target 1.5x), and a re-push of unchanged")
+    print("content (target under 1 s):\n")
+    print(
+        "| bundle | end to end (local Hub) | hubci alone (null Hub) | ratio | re-push unchanged |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: |")
+    print("\n".join(ingest_rows))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ class BundleEntry:
     size: int
     mode: int  # st_mode of the file (of the target for a link)
     mtime: float
+    #: (st_mtime_ns, st_ctime_ns, st_ino, st_dev): what changes whenever the content may have
+    #: (hubci.bundle.known); zeros when unknown
+    stamp: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 @dataclass
@@ -189,7 +192,9 @@ class _Walker:
         if not os.access(path, os.R_OK):
             self._unreadable(rel, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
             return
-        self.entries.append(BundleEntry(rel, Path(path), st.st_size, st.st_mode, st.st_mtime))
+        stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+        entry = BundleEntry(rel, Path(path), st.st_size, st.st_mode, st.st_mtime, stamp)
+        self.entries.append(entry)
 
     def _link(self, rel: str, path: str, ancestors: frozenset[str]) -> str | None:
         """Resolve a symbolic link: bundle its file, return its directory to enter, or report."""

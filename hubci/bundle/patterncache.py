@@ -14,20 +14,19 @@ cannot grow it.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Final, TypeAlias
 
+from hubci.bundle import cache
+
 #: (regex, include) for a pattern, an error message for an invalid line, None for no pattern
 Translation: TypeAlias = tuple[str, bool] | str | None
 
 MAX_LINES: Final = 4096
 MAX_LINE_LENGTH: Final = 1024
-_MAX_FILE_BYTES: Final = 16 << 20
 _VERSION: Final = re.compile(r"""^__version__\s*=\s*["']([0-9A-Za-z.+_-]{1,40})["']""", re.M)
 
 
@@ -72,16 +71,11 @@ def _cache_path() -> Path | None:
         return None
     if found is None:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hubci" / f"gitignore-pathspec-{found.group(1)}.json"
+    return cache.cache_path(f"gitignore-pathspec-{found.group(1)}.json")
 
 
 def _load(path: Path) -> dict[str, Translation]:
-    try:
-        with path.open("rb") as stream:
-            data = json.loads(stream.read(_MAX_FILE_BYTES))
-    except (OSError, ValueError):
-        return {}
+    data = cache.load(path)
     if not isinstance(data, dict) or len(data) > MAX_LINES:
         return {}
     known: dict[str, Translation] = {}
@@ -101,21 +95,4 @@ def _load(path: Path) -> dict[str, Translation]:
 
 
 def _store(path: Path, known: dict[str, Translation]) -> None:
-    """Replace the cache file atomically; any failure leaves things as they were."""
-    import tempfile  # only on a write (the hook's warm path stays lean)
-
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=".gitignore-", suffix=".tmp")
-    except OSError:
-        return
-    temp = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(known, stream, ensure_ascii=False, separators=(",", ":"))
-        temp.replace(path)
-    except OSError:
-        temp.unlink(missing_ok=True)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    cache.store(path, known)

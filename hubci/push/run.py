@@ -123,15 +123,19 @@ class Pusher:
         client: HubClient,
         reporter: PushReporter,
         bundle: BundleInfo,
-        bundle_path: Path,
+        bundle_path: Path | None,
         *,
+        make_bundle: Callable[[], tuple[BundleInfo, Path]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``bundle_path`` None: ``bundle`` is what this machine remembers of the folder
+        (hubci.bundle.known), and ``make_bundle`` zips it once the push is to go ahead."""
         self.plan = plan
         self.client = client
         self.reporter = reporter
         self.bundle = bundle
         self.bundle_path = bundle_path
+        self.make_bundle = make_bundle
         self.sleep = sleep
         self.start = time.monotonic()
         self.deadline = None if plan.timeout is None else self.start + plan.timeout
@@ -149,12 +153,19 @@ class Pusher:
                 self.task = _task_quietly(self.client, self.plan.name)
         return self.task_id
 
+    def ensure_bundle(self) -> Path:
+        """The bundle's file, zipped now if only its remembered digest was known."""
+        if self.bundle_path is None:
+            assert self.make_bundle is not None  # a remembered bundle comes with its maker
+            self.bundle, self.bundle_path = self.make_bundle()
+        return self.bundle_path
+
     def form(self) -> PushForm:
         plan = self.plan
         return PushForm(
             name=plan.name,
             md5=self.bundle.md5,
-            bundle_path=self.bundle_path,
+            bundle_path=self.ensure_bundle(),
             bundle_size=self.bundle.size,
             public=plan.visibility == "public",
             private=plan.visibility == "private",
@@ -288,6 +299,7 @@ class Pusher:
         reporter.line(verdict.reason)
         if verdict.skip:
             return self.unchanged(verdict)
+        self.ensure_bundle()
         reporter.line(
             f"uploading {plan.name} to {client.base_url} as {who} (session id {client.session_id})"
         )
@@ -366,21 +378,40 @@ def run_push(
         require_token(plan.hub, plan.token)
     try:
         from hubci.bundle import collect_files, write_bundle
+        from hubci.bundle.known import KnownBundle, fingerprint, recall, remember
 
+        walked = time.time_ns()
         fileset = collect_files(plan.folder)  # walked once: validated, then bundled
         validate_plan(plan, reporter, fileset=fileset)
         relpaths = {e.relpath for e in fileset.entries}
         if plan.dockerfile and plan.dockerfile not in relpaths:
             msg = f"the Dockerfile {plan.dockerfile} is excluded from the bundle by an ignore file"
             raise UsageError(msg, "remove it from .gitignore/.dockerignore, or pick another one")
+        key = fingerprint(fileset, walked)
         with tempfile.TemporaryDirectory(prefix="hubci-push-") as tmp:
-            started = time.monotonic()
-            bundle = write_bundle(fileset, Path(tmp) / "bundle.zip")
-            info = BundleInfo(md5=bundle.md5, size=bundle.size, files=bundle.files)
-            reporter.line(
-                f"bundle: {bundle.files} files, {human_size(bundle.size)}, md5 {bundle.md5} "
-                f"({time.monotonic() - started:.1f}s)"
-            )
+
+            def make_bundle() -> tuple[BundleInfo, Path]:
+                started = time.monotonic()
+                bundle = write_bundle(fileset, Path(tmp) / "bundle.zip")
+                info = BundleInfo(md5=bundle.md5, size=bundle.size, files=bundle.files)
+                remember(key, KnownBundle(info.md5, info.size, info.files))
+                reporter.line(
+                    f"bundle: {bundle.files} files, {human_size(bundle.size)}, md5 {bundle.md5} "
+                    f"({time.monotonic() - started:.1f}s)"
+                )
+                return info, bundle.path
+
+            known = None if plan.dry_run or plan.skip_unchanged == "never" else recall(key)
+            path: Path | None = None
+            if known is None:
+                info, path = make_bundle()
+            else:
+                info = BundleInfo(md5=known.md5, size=known.size, files=known.files)
+                reporter.line(
+                    f"bundle: {known.files} files, {human_size(known.size)}, md5 {known.md5} "
+                    "(unchanged since this machine zipped them; zipped again only if the push "
+                    "goes ahead)"
+                )
             if plan.dry_run:
                 files = [(e.relpath, e.size) for e in fileset.entries]
                 return PushResult(status="dry-run", bundle=info, files=files)
@@ -395,7 +426,9 @@ def run_push(
                 )
                 with client:
                     # the Pusher starts the --timeout clock and hands its deadline to the client
-                    pusher = Pusher(plan, client, reporter, info, bundle.path, sleep=sleep)
+                    pusher = Pusher(
+                        plan, client, reporter, info, path, make_bundle=make_bundle, sleep=sleep
+                    )
                     return pusher.run()
     except KeyboardInterrupt:
         # The Pusher handles Ctrl-C from the upload on; before it, nothing was pushed.

@@ -208,3 +208,38 @@ def test_build_envs_and_private_executors(
     conflict = cli("push", str(executor), *_args(hub), "--force-build", "--skip-unchanged=always")
     assert conflict.code == 2
     assert "contradict" in conflict.err
+
+
+def test_an_unchanged_folder_is_not_even_zipped_again(
+    cli: Cli, hub: HubHandle, executor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second push recognises the folder by its files' stamps (hubci.bundle.known): the
+    Hub is asked with the remembered MD5 and nothing is zipped; an edit is zipped and sent."""
+    import hubci.bundle
+    import hubci.bundle.known
+
+    monkeypatch.setattr(hubci.bundle.known, "RACY_SECONDS", -3600.0)  # files just written
+    first = cli("push", str(executor), *_args(hub), "--format", "json")
+    assert first.code == 0, first.err
+    zipped: list[Path] = []
+    real = hubci.bundle.write_bundle
+
+    def counting(fileset: object, dest: Path, **kw: object) -> object:
+        zipped.append(dest)
+        return real(fileset, dest, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hubci.bundle, "write_bundle", counting)
+    again = cli("push", str(executor), *_args(hub), "--format", "json")
+    assert json.loads(again.out)["status"] == "unchanged"
+    assert json.loads(again.out)["bundle"] == json.loads(first.out)["bundle"]
+    assert "unchanged since this machine zipped them" in again.err
+    assert zipped == []
+    new_tag = cli("push", str(executor), *_args(hub), "-t", "v7")  # the push goes ahead
+    assert new_tag.out.startswith("succeeded:"), new_tag.err
+    assert len(zipped) == 1
+    code = executor / "executor" / "hello.py"
+    code.write_text(code.read_text() + "# edited\n")
+    edited = cli("push", str(executor), *_args(hub), "--format", "json")
+    assert json.loads(edited.out)["status"] == "succeeded"
+    assert json.loads(edited.out)["bundle"]["md5"] != json.loads(first.out)["bundle"]["md5"]
+    assert len(zipped) == 2
