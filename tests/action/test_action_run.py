@@ -225,6 +225,36 @@ def test_tag_push_publishes_with_tags_from_the_ref(workspace: Path, tmp_path: Pa
     assert "linux/amd64, linux/arm64" in run.summary
 
 
+def test_a_rerun_of_the_release_job_builds_nothing_with_the_same_outputs(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """ "Re-run jobs" on a tag (protected version tag included): the Hub has the build, so the
+    run uploads nothing, succeeds, and gives the same executor outputs with status unchanged."""
+    inputs = {
+        "path": "hello",
+        "token": ALICE_TOKEN,
+        "tags": "type=semver,pattern={{version}}",
+        "protected-tags": "type=semver,pattern={{version}}",
+    }
+    with embedded_hub(
+        data_dir=tmp_path / "hub", users=USERS, build_seconds=TEST_BUILD_SECONDS
+    ) as hub:
+        first = run_action(
+            workspace, {**inputs, "hub-url": hub.url}, event="push", ref="refs/tags/v2.0.0"
+        )
+        again = run_action(
+            workspace, {**inputs, "hub-url": hub.url}, event="push", ref="refs/tags/v2.0.0"
+        )
+    assert first.code == 0, first.stdout + first.stderr
+    assert again.code == 0, again.stdout + again.stderr
+    assert first.outputs["status"] == "succeeded"
+    assert again.outputs["status"] == "unchanged"
+    for name in ("executor-id", "uri", "docker-uri", "tags", "version", "visibility"):
+        assert again.outputs[name] == first.outputs[name], name
+    assert "unchanged: tag(s)" in again.stdout
+    assert "♻️" in again.summary
+
+
 def test_failing_build_fails_the_job_and_says_why(workspace: Path, tmp_path: Path) -> None:
     with embedded_hub(
         data_dir=tmp_path / "hub",
