@@ -265,6 +265,7 @@ def resolve_context(
     return EventContext(
         now=current,
         commit_date=commit_date or current,
+        commit_date_known=commit_date is not None,
         event_name=event_name,
         ref=the_ref,
         sha=the_sha,

@@ -72,9 +72,21 @@ class _Evaluator:
             "is_default_branch": self._bare(lambda: _bool(ctx.is_default_branch)),
             "is_not_default_branch": self._bare(lambda: _bool(not ctx.is_default_branch)),
             "date": _date_helper("date", ctx.now),
-            "commit_date": _date_helper("commit_date", ctx.commit_date),
+            "commit_date": _date_helper("commit_date", ctx.commit_date, self._unknown_date),
         }
         self.date_scope = {key: self.scope[key] for key in ("date", "commit_date")}
+
+    def _unknown_date(self) -> None:
+        """``{{commit_date}}`` was used but the commit's date is unknown: say so, once."""
+        if self.ctx.commit_date_known:
+            return
+        sha = self.ctx.sha[:12] or "?"
+        warning = (
+            f"{{{{commit_date}}}}: the date of commit {sha} is unknown (no event date and no "
+            "readable git clone), so the current time is used"
+        )
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     @staticmethod
     def _bare(fn: Callable[[], str]) -> Helper:
@@ -211,8 +223,10 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _date_helper(name: str, moment: datetime) -> Helper:
+def _date_helper(name: str, moment: datetime, on_use: Callable[[], None] | None = None) -> Helper:
     def helper(params: Sequence[object], hash_args: Mapping[str, object]) -> str:
+        if on_use is not None:
+            on_use()
         if len(params) != 1:
             msg = f"{{{{{name}}}}} needs one format argument, e.g. {{{{{name} 'YYYYMMDD'}}}}"
             raise TemplateError(msg)

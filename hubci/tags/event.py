@@ -41,6 +41,9 @@ class EventContext:
     repository: str | None = None
     #: what resolving the context noticed (e.g. a missing payload file); not part of equality
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    #: False when neither the event nor git knew the commit's date (``commit_date`` is then the
+    #: current time, and a rule that uses it is warned about)
+    commit_date_known: bool = field(default=True, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("now", "commit_date"):

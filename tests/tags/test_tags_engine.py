@@ -726,3 +726,17 @@ def test_context_properties() -> None:
     data: dict[str, Any] = PUSH_DEV.as_dict()
     assert data["branch"] == "dev"
     assert data["now"] == "2020-01-10T00:30:00+00:00"
+
+
+def test_an_unknown_commit_date_is_said_when_a_rule_uses_it() -> None:
+    """In a container where git refused the workspace and the event had no date, the current
+    time stands in for {{commit_date}}: never silently."""
+    unknown = ctx("refs/heads/dev", commit_date_known=False)
+    rules = "type=raw,value=cd-{{commit_date 'YYYYMMDD'}}\ntype=sha"
+    used = compute_tags(rules, None, None, unknown)
+    assert used.tags[0] == "cd-20200110"
+    assert len(used.warnings) == 1
+    assert "the date of commit 860c1904a1ce is unknown" in used.warnings[0]
+    assert compute_tags("type=sha", None, None, unknown).warnings == ()
+    known = compute_tags(rules, None, None, ctx("refs/heads/dev"))
+    assert known.warnings == ()
