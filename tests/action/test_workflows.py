@@ -101,5 +101,15 @@ def test_action_lock_pins_every_runtime_dependency() -> None:
         assert norm(req.name) in pinned, f"{req.name} is not in requirements/action.txt"
         assert req.specifier.contains(pinned[norm(req.name)]), (req, pinned[norm(req.name)])
     dockerfile = (REPO / "Dockerfile").read_text()
-    assert "pip install --no-cache-dir -r /opt/hubci/requirements/action.txt" in dockerfile
-    assert "pip install --no-cache-dir --no-deps /opt/hubci" in dockerfile
+    assert (
+        "pip install --no-cache-dir --require-hashes --no-deps -r "
+        "/opt/hubci/requirements/action.txt" in dockerfile
+    )
+    assert "pip install --no-cache-dir --no-deps --no-build-isolation --no-index" in dockerfile
+    # every pin has hashes, and hubci's own build requirement is locked too
+    pins = re.findall(
+        r"^([A-Za-z0-9_.-]+)==\S+((?: \\\n\s+--hash=sha256:[0-9a-f]{64})+)", lock, re.M
+    )
+    assert len(pins) == len(pinned)
+    assert "setuptools" in pinned
+    assert re.search(r"^ARG PYTHON_IMAGE=python:[^@\s]+@sha256:[0-9a-f]{64}$", dockerfile, re.M)

@@ -1,0 +1,298 @@
+"""The Action's image, built from the project's Dockerfile and run the way the runner runs it.
+
+No image registry is reachable from the test machines, so the Dockerfile's pinned base cannot be
+pulled. A stand-in with the same shape is made instead, once per session: Debian bookworm from
+``debootstrap`` (Debian's packages are reachable) with Python, pip at ``/usr/local/bin`` and no
+"externally managed" marker, as in the official Python image, imported into the session's
+engine. The build then gets it through the Dockerfile's ``PYTHON_IMAGE`` argument, Debian's
+packages through ``DEBIAN_MIRROR``, and the locked wheels from a folder served on 127.0.0.1
+(``PIP_FIND_LINKS`` and ``PIP_NO_INDEX``): the lock's hashes are checked as in a release build.
+The wheels are downloaded once per lock, with their hashes, into a cache folder that outlives
+the session (``HUBCI_TEST_CACHE``, default ``/var/tmp/hubci-test-cache``), as is the stand-in.
+
+:func:`run_as_runner` starts a container as GitHub's runner starts a container action: the
+workspace bind-mounted at ``/github/workspace`` (owned by another user), the event file under
+``/github/workflow``, file commands under ``/github/file_commands``, ``INPUT_*`` and
+``GITHUB_*`` variables, ``--network none``, and the exit code read before the container is
+removed (podman's API loses it with auto-remove).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+STANDIN = "localhost/hubci-standin:bookworm"
+IMAGE = "localhost/hubci-action:test"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+#: Bumped when the stand-in's recipe changes (the cached tarball is then made again).
+STANDIN_RECIPE = "bookworm-minbase-python3-pip-1"
+RUNNER_UID = 1001
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("HUBCI_TEST_CACHE", "/var/tmp/hubci-test-cache"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def standin_tarball() -> Path:
+    """The stand-in base's root file system as a tar (made with debootstrap, then cached)."""
+    tarball = cache_dir() / f"standin-{STANDIN_RECIPE}.tar"
+    if tarball.is_file():
+        return tarball
+    debootstrap = shutil.which("debootstrap")
+    if debootstrap is None:
+        pytest.fail("debootstrap is not installed (apt-get install -y debootstrap; .ci/run does)")
+    with tempfile.TemporaryDirectory(prefix="hubci-standin-", dir=cache_dir()) as tmp:
+        root = Path(tmp) / "rootfs"
+        done = subprocess.run(
+            [
+                debootstrap,
+                "--variant=minbase",
+                "--include=python3,python3-pip",
+                "bookworm",
+                str(root),
+                DEBIAN_MIRROR,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"debootstrap failed: {(done.stdout + done.stderr)[-2000:]}")
+        local = root / "usr" / "local" / "bin"
+        local.mkdir(parents=True, exist_ok=True)
+        for name, target in (("python", "python3"), ("python3", "python3"), ("pip", "pip3")):
+            (local / name).symlink_to(f"/usr/bin/{target}")
+        for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
+            marker.unlink()
+        for junk in ("usr/share/doc", "usr/share/man", "usr/share/locale", "var/cache/apt"):
+            shutil.rmtree(root / junk, ignore_errors=True)
+        partial = tarball.with_suffix(".part")
+        subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
+        partial.replace(tarball)
+    return tarball
+
+
+def wheelhouse() -> Path:
+    """The lock's wheels, downloaded with their hashes checked (one folder per lock)."""
+    lock = REPO / "requirements" / "action.txt"
+    folder = cache_dir() / f"wheels-{hashlib.sha256(lock.read_bytes()).hexdigest()[:16]}"
+    if (folder / ".complete").is_file():
+        return folder
+    folder.mkdir(exist_ok=True)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "download", "--quiet", "--require-hashes"),
+            *("--no-deps", "--only-binary=:all:", "--dest", str(folder)),
+            *("--requirement", str(lock)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"pip download of the lock failed: {done.stderr[-2000:]}")
+    (folder / ".complete").write_text("")
+    return folder
+
+
+@dataclass
+class FolderServer:
+    """A folder served over HTTP on 127.0.0.1 by a thread of the test process."""
+
+    url: str
+    server: http.server.ThreadingHTTPServer
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_folder(folder: Path) -> FolderServer:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, name="wheelhouse", daemon=True).start()
+    return FolderServer(f"http://127.0.0.1:{server.server_address[1]}/", server)
+
+
+def build_action_image(client: Any) -> str:
+    """Import the stand-in, then build the project's Dockerfile on it; the image's name."""
+    with standin_tarball().open("rb") as stream:
+        answer = client.api.import_image(src=stream)
+    image_id = json.loads(str(answer).strip().splitlines()[-1])["id"]
+    repository, tag = STANDIN.rsplit(":", 1)
+    client.api.tag(image_id, repository, tag)
+    wheels = serve_folder(wheelhouse())
+    try:
+        log: list[str] = []
+        for item in client.api.build(
+            path=str(REPO),
+            dockerfile="Dockerfile",
+            tag=IMAGE,
+            decode=True,
+            rm=True,
+            network_mode="host",  # the wheel folder and Debian's mirror, from the build
+            buildargs={
+                "PYTHON_IMAGE": STANDIN,
+                "DEBIAN_MIRROR": DEBIAN_MIRROR,
+                "PIP_NO_INDEX": "1",
+                "PIP_FIND_LINKS": wheels.url,
+            },
+        ):
+            if "stream" in item:
+                log.append(str(item["stream"]))
+            if "error" in item or "errorDetail" in item:
+                pytest.fail(f"the Action image did not build: {item}\n{''.join(log)[-3000:]}")
+    finally:
+        wheels.stop()
+    return IMAGE
+
+
+@pytest.fixture(scope="session")
+def action_image(docker_client: Any) -> str:
+    """The Action's image in the session's engine (removed at the end with the engine)."""
+    return build_action_image(docker_client)
+
+
+@dataclass
+class ContainerRun:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+
+
+def _parse_outputs(text: str) -> dict[str, str]:
+    """``name<<DELIM`` heredocs and ``name=value`` lines of a GITHUB_OUTPUT file."""
+    out: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line:
+            name, delim = line.split("<<", 1)
+            body: list[str] = []
+            for item in lines:
+                if item == delim:
+                    break
+                body.append(item)
+            out[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            out[name] = value
+    return out
+
+
+def chown_tree(path: Path, uid: int) -> None:
+    for root, dirs, files in os.walk(path):
+        for name in [*dirs, *files]:
+            os.lchown(Path(root) / name, uid, uid)
+    os.lchown(path, uid, uid)
+
+
+def run_as_runner(
+    client: Any,
+    image: str,
+    workspace: Path,
+    inputs: Mapping[str, str],
+    *,
+    event: str,
+    ref: str,
+    sha: str,
+    payload: Mapping[str, object],
+    runner_dir: Path,
+) -> ContainerRun:
+    """Run the Action's container as the runner does, and read its file commands back."""
+    from hubci.action.inputs import INPUTS, env_name
+
+    workflow = runner_dir / "_github_workflow"
+    commands = runner_dir / "_runner_file_commands"
+    home = runner_dir / "_github_home"
+    for folder in (workflow, commands, home):
+        folder.mkdir(parents=True, exist_ok=True)
+    (workflow / "event.json").write_text(json.dumps(payload))
+    step = uuid.uuid4()
+    output, summary = f"set_output_{step}", f"step_summary_{step}"
+    (commands / output).write_text("")
+    (commands / summary).write_text("")
+    for path in (workspace, workflow, commands, home):
+        chown_tree(path, RUNNER_UID)  # the runner's user owns them, not root
+    defaults = yaml.safe_load((REPO / "action.yml").read_text())["inputs"]
+    env: dict[str, str] = {}
+    for name in INPUTS:
+        default = str(defaults[name].get("default", ""))
+        env[env_name(name)] = "" if default.startswith("${{") else default
+    env |= {env_name(k): v for k, v in inputs.items()}
+    env |= {
+        "HOME": "/github/home",
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "GITHUB_REF": ref,
+        "GITHUB_SHA": sha,
+        "GITHUB_REPOSITORY": "octo-org/executors",
+        "GITHUB_SERVER_URL": "http://127.0.0.1:9",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_OUTPUT": f"/github/file_commands/{output}",
+        "GITHUB_STEP_SUMMARY": f"/github/file_commands/{summary}",
+        "RUNNER_OS": "Linux",
+        "RUNNER_TEMP": "/github/home",
+    }
+    if event.startswith("pull_request"):
+        env |= {"GITHUB_BASE_REF": "main", "GITHUB_HEAD_REF": "feature"}
+    container = client.containers.run(
+        image,
+        environment=env,
+        volumes={
+            str(workspace): {"bind": "/github/workspace", "mode": "rw"},
+            str(workflow): {"bind": "/github/workflow", "mode": "rw"},
+            str(commands): {"bind": "/github/file_commands", "mode": "rw"},
+            str(home): {"bind": "/github/home", "mode": "rw"},
+        },
+        working_dir="/github/workspace",
+        network_mode="none",
+        detach=True,
+    )
+    try:
+        code = int(container.wait(timeout=180)["StatusCode"])
+        log = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+    finally:
+        container.remove(force=True)
+    return ContainerRun(
+        code,
+        log,
+        _parse_outputs((commands / output).read_text()),
+        (commands / summary).read_text(),
+    )
+
+
+def image_layers(client: Any, image: str) -> list[tuple[str, int]]:
+    """(instruction, size in bytes) of each layer, newest first (``docker history``)."""
+    return [
+        (str(item.get("CreatedBy", ""))[:120], int(item.get("Size", 0)))
+        for item in client.api.history(image)
+    ]
