@@ -149,12 +149,15 @@ def podman_path() -> str | None:
     return shutil.which("podman")
 
 
-def _write_configs(run: Path) -> dict[str, str]:
+def _write_configs(run: Path, insecure_registries: tuple[str, ...] = ()) -> dict[str, str]:
     for sub in ("run", "root", "tmp", "libpod-tmp", "volumes"):
         (run / sub).mkdir(parents=True, exist_ok=True)
     (run / "storage.conf").write_text(STORAGE_CONF.format(run=run), encoding="utf-8")
     (run / "containers.conf").write_text(CONTAINERS_CONF.format(run=run), encoding="utf-8")
-    (run / "registries.conf").write_text(REGISTRIES_CONF, encoding="utf-8")
+    local = "".join(
+        f'\n[[registry]]\nlocation = "{where}"\ninsecure = true\n' for where in insecure_registries
+    )
+    (run / "registries.conf").write_text(REGISTRIES_CONF + local, encoding="utf-8")
     env = dict(os.environ)
     env.update(
         CONTAINERS_STORAGE_CONF=str(run / "storage.conf"),
@@ -192,14 +195,24 @@ def _ping(socket: Path) -> bool:
         conn.close()
 
 
-def start_engine(run_dir: Path, *, timeout: float = START_TIMEOUT_S) -> EngineService:
-    """Start podman's API service with all its state under ``run_dir``; wait until it answers."""
+def start_engine(
+    run_dir: Path,
+    *,
+    timeout: float = START_TIMEOUT_S,
+    insecure_registries: tuple[str, ...] = (),
+) -> EngineService:
+    """Start podman's API service with all its state under ``run_dir``; wait until it answers.
+    ``insecure_registries``: loopback registries (``127.0.0.1:PORT``) it may reach over HTTP."""
+    for where in insecure_registries:
+        if not where.startswith(("127.", "localhost:", "[::1]")):
+            msg = f"{where}: only a registry on loopback may be used"
+            raise EngineStartError(msg)
     podman = podman_path()
     if podman is None:
         msg = "podman is not installed (apt-get install -y podman runc)"
         raise EngineStartError(msg)
     run_dir = run_dir.resolve()
-    env = _write_configs(run_dir)
+    env = _write_configs(run_dir, insecure_registries)
     socket = run_dir / "podman.sock"
     log = (run_dir / "service.log").open("wb")
     proc = subprocess.Popen(
