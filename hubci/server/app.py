@@ -33,7 +33,8 @@ from hubci.server.replies import (
     fault_response,
     unauthorized,
 )
-from hubci.server.rpc import Reads
+from hubci.server.rpc import Reads, download_path
+from hubci.server.signing import UrlSigner
 from hubci.server.store import Store
 from hubci.server.streams import Bell, push_stream, status_stream
 from hubci.server.tasks import Workers
@@ -71,7 +72,7 @@ class Hub:
         self.workers = Workers(
             self.store, self.bell, config, self.faults, get_builder(config.builder, **options)
         )
-        self.reads = Reads(self.store)
+        self.reads = Reads(self.store, UrlSigner.for_data_dir(self.data_dir))
         self.recovered = self.workers.recover()
 
     def close(self) -> None:
@@ -381,8 +382,15 @@ class Hub:
         build = self.store.build_by_id(request.path_params["build_id"])
         executor = self.store.executor_by_id(build.executor_id) if build else None
         user = self.user(request)
-        if build is None or executor is None or not self.reads.visible(executor, user, None):
+        if build is None or executor is None:
             return error(404, 40403, "No such package")
+        signed = self.reads.signer is not None and self.reads.signer.verify(
+            download_path(build.id),
+            request.query_params.get("expires"),
+            request.query_params.get("signature"),
+        )
+        if not signed and not self.reads.visible(executor, user, None):
+            return error(404, 40403, "No such package")  # the same answer as for no executor
         path = self.data_dir / build.bundle
         if not path.is_file():
             return error(404, 40403, "The package file is gone from this Hub")

@@ -13,6 +13,7 @@ from hubci import rules
 from hubci.server import auth
 from hubci.server.pushreq import Rejection, bad
 from hubci.server.records import ExecutorRow, TaskRow, executor_document
+from hubci.server.signing import UrlSigner
 from hubci.server.store import Store
 
 TOPIC = "executor:buildAndCreateNewCommit"
@@ -53,9 +54,15 @@ def _int(value: object, name: str, default: int, low: int, high: int) -> int:
     return number
 
 
+def download_path(build_id: str) -> str:
+    return f"/v2/executor/download/{build_id}"
+
+
 class Reads:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, signer: UrlSigner | None = None) -> None:
         self.store = store
+        #: signs the download links of private executors (None: no links for them)
+        self.signer = signer
 
     def visible(self, executor: ExecutorRow, user: str | None, secret: str | None) -> bool:
         if executor.visibility == "public" or executor.owner == user:
@@ -63,6 +70,14 @@ class Reads:
         return bool(
             secret and executor.secret_hash and auth.token_matches(secret, executor.secret_hash)
         )
+
+    def download_url(self, base: str, executor: ExecutorRow, build_id: str) -> str:
+        """The package's link; for a private executor a short-lived signed one, since the
+        official client downloads it without a token (hubci.server.signing)."""
+        path = download_path(build_id)
+        if executor.visibility == "private" and self.signer is not None:
+            return f"{base}{path}?{self.signer.query(path)}"
+        return f"{base}{path}"
 
     def resolve(self, ref: str, user: str | None) -> ExecutorRow | None:
         """``owner/Name``, a UUID8, or a NAME (yours first, else the oldest public one)."""
@@ -145,7 +160,7 @@ class Reads:
             },
             "package": {
                 "containers": build.images,
-                "download": f"{base}/v2/executor/download/{build.id}",
+                "download": self.download_url(base, executor, build.id),
                 "md5": build.md5,
             },
         }

@@ -218,3 +218,19 @@ def test_a_named_dockerfile_and_no_cache(client: Client, tmp_path: Path) -> None
     params = tasks(client.hub.url, "Gpu")[0]["data"]["buildParams"]
     assert params["dockerfile"] == "Dockerfile.gpu"
     assert params["noCache"] is True
+
+
+@pytest.mark.parametrize("visibility", ["--public", "--private"])
+def test_the_owner_pulls_what_was_pushed(client: Client, tmp_path: Path, visibility: str) -> None:
+    """``jina hub pull`` of the owner's executor, public or private: the SDK downloads
+    ``package.download`` without a token, so a private one comes through a signed link."""
+    name = f"Pulled{visibility.strip('-').title()}"
+    # a requirement the SDK's venv has, so the pull's dependency check passes
+    folder = folder_for(tmp_path, name, **{"requirements.txt": "requests\n"})
+    pushed = client("push", str(folder), visibility)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    pulled = client("pull", f"jinaai://{ALICE}/{name}")
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    unpacked = list((client.home / ".cache" / "jina" / "hub-package").rglob("config.yml"))
+    assert unpacked, pulled.stdout + pulled.stderr
+    assert any(name in path.read_text() for path in unpacked)

@@ -1,0 +1,74 @@
+"""Package downloads: public ones for anyone, private ones through a short-lived signed link
+that only the owner's getPackage hands out (the official client downloads without a token)."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from hubci.server.embedded import HubHandle
+from hubci.server.signing import UrlSigner
+from testing.hub import BOB_TOKEN
+
+from .helpers import executor_zip, push, rpc, terminal
+
+
+def _package(hub: HubHandle, name: str, token: str | None = None) -> requests.Response:
+    kwargs = {} if token is None else {"token": token}
+    return rpc(hub.url, "executor.getPackage", json={"id": f"alice/{name}"}, **kwargs)
+
+
+def test_a_private_package_is_fetched_by_its_owner_through_a_signed_link(
+    hub: HubHandle,
+) -> None:
+    bundle = executor_zip("Secretive")
+    terminal(push(hub.url, bundle, id="Secretive", private="True"))
+    answer = _package(hub, "Secretive")
+    assert answer.status_code == 200, answer.text
+    package = answer.json()["data"]["package"]
+    link = package["download"]
+    query = parse_qs(urlsplit(link).query)
+    assert set(query) == {"expires", "signature"}
+    got = requests.get(link, timeout=30)  # no token, as the official client downloads it
+    assert got.status_code == 200
+    assert hashlib.md5(got.content).hexdigest() == package["md5"]
+    bare = link.split("?", 1)[0]
+    assert requests.get(bare, timeout=30).status_code == 404  # unsigned: as if it did not exist
+    forged = link.replace(query["signature"][0], "0" * 64)
+    assert requests.get(forged, timeout=30).status_code == 404
+    assert _package(hub, "Secretive", BOB_TOKEN).status_code == 404  # others get no link
+
+
+def test_a_signed_link_names_one_build(hub: HubHandle) -> None:
+    terminal(push(hub.url, executor_zip("One"), id="One", private="True"))
+    terminal(push(hub.url, executor_zip("Two"), id="Two", private="True"))
+    one = _package(hub, "One").json()["data"]["package"]["download"]
+    two = _package(hub, "Two").json()["data"]["package"]["download"]
+    swapped = two.split("?", 1)[0] + "?" + one.split("?", 1)[1]
+    assert requests.get(swapped, timeout=30).status_code == 404
+
+
+def test_public_packages_need_no_signature(hub: HubHandle) -> None:
+    terminal(push(hub.url, executor_zip("Open"), id="Open"))
+    link = _package(hub, "Open").json()["data"]["package"]["download"]
+    assert "?" not in link
+    assert requests.get(link, timeout=30).status_code == 200
+
+
+def test_the_signer() -> None:
+    now = [1_000_000.0]
+    signer = UrlSigner(b"k" * 32, lifetime=600, clock=lambda: now[0])
+    query = parse_qs(signer.query("/v2/executor/download/b1"))
+    expires, signature = query["expires"][0], query["signature"][0]
+    assert signer.verify("/v2/executor/download/b1", expires, signature)
+    assert not signer.verify("/v2/executor/download/b2", expires, signature)
+    assert not signer.verify("/v2/executor/download/b1", str(int(expires) + 1), signature)
+    assert not signer.verify("/v2/executor/download/b1", expires, None)
+    assert not signer.verify("/v2/executor/download/b1", "-5", signature)
+    assert not signer.verify("/v2/executor/download/b1", str(10**20), signature)
+    other = UrlSigner(b"x" * 32, lifetime=600, clock=lambda: now[0])
+    assert not other.verify("/v2/executor/download/b1", expires, signature)
+    now[0] += 601
+    assert not signer.verify("/v2/executor/download/b1", expires, signature)  # expired
