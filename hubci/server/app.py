@@ -72,7 +72,7 @@ class Hub:
         self.workers = Workers(
             self.store, self.bell, config, self.faults, get_builder(config.builder, **options)
         )
-        self.reads = Reads(self.store, UrlSigner.for_data_dir(self.data_dir))
+        self.reads = Reads(self.store, self.data_dir, UrlSigner.for_data_dir(self.data_dir))
         self.recovered = self.workers.recover()
 
     def close(self) -> None:
@@ -373,7 +373,8 @@ class Hub:
         try:
             fields = await self._fields(request)
             user = self.user(request)
-            data = self.reads.package(fields, user, base)
+            # the first answer for a build may make its package (a copy of the bundle)
+            data = await asyncio.to_thread(self.reads.package, fields, user, base)
         except Rejection as exc:
             return JSONResponse(exc.body(), status_code=exc.code)
         return JSONResponse({"code": 200, "status": 20000, "message": "success", "data": data})
@@ -391,7 +392,7 @@ class Hub:
         )
         if not signed and not self.reads.visible(executor, user, None):
             return error(404, 40403, "No such package")  # the same answer as for no executor
-        path = self.data_dir / build.bundle
-        if not path.is_file():
+        if not (self.data_dir / build.bundle).is_file():
             return error(404, 40403, "The package file is gone from this Hub")
+        path, _md5 = await asyncio.to_thread(self.reads.package_file, build)
         return FileResponse(path, media_type="application/zip", filename=f"{executor.id}.zip")

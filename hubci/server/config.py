@@ -26,7 +26,7 @@ LOCAL_TOKEN_FILE = "local-token"
 #: What a Hub keeps in its data folder; a folder holding anything else is not one.
 DATA_DIR_ENTRIES = frozenset(
     {"hub.db", "hub.db-wal", "hub.db-shm", "hub.db-journal", "hub.lock", "bundles", "work"}
-    | {LOCAL_TOKEN_FILE}
+    | {LOCAL_TOKEN_FILE, "download-signing.key", "packages"}
 )
 
 

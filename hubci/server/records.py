@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import sqlite3
@@ -90,6 +91,23 @@ class BuildRow:
         if not isinstance(value, dict):
             return {}
         return {str(k): str(v) for k, v in value.items()}
+
+    @property
+    def overlay(self) -> dict[str, bytes]:
+        """The files the normalizer wrote for this build (served in its package)."""
+        value = self.params.get("overlay")
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): base64.b64decode(str(v)) for k, v in value.items()}
+
+    @property
+    def package(self) -> tuple[str, str] | None:
+        """(file in the data folder, md5) of the package made from the bundle and the
+        overlay, once made."""
+        value = self.params.get("package")
+        if isinstance(value, dict) and isinstance(value.get("file"), str):
+            return str(value["file"]), str(value.get("md5"))
+        return None
 
     def same_parameters(self, platforms: list[str], params: dict[str, Any]) -> bool:
         """Whether this build was made with these platforms and parameters, without build

@@ -6,13 +6,15 @@ A private executor is invisible to everyone but its owner (answered as "not foun
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from hubci import rules
 from hubci.server import auth
 from hubci.server.pushreq import Rejection, bad
-from hubci.server.records import ExecutorRow, TaskRow, executor_document
+from hubci.server.records import BuildRow, ExecutorRow, TaskRow, executor_document
 from hubci.server.signing import UrlSigner
 from hubci.server.store import Store
 
@@ -59,10 +61,35 @@ def download_path(build_id: str) -> str:
 
 
 class Reads:
-    def __init__(self, store: Store, signer: UrlSigner | None = None) -> None:
+    def __init__(self, store: Store, data_dir: Path, signer: UrlSigner | None = None) -> None:
         self.store = store
+        self.data_dir = data_dir
         #: signs the download links of private executors (None: no links for them)
         self.signer = signer
+        self._packing = threading.Lock()
+
+    def package_file(self, build: BuildRow) -> tuple[Path, str]:
+        """The package a build serves and its md5: the uploaded bundle with what the
+        normalizer wrote (a generated config.yml or Dockerfile, merged requirements), made on
+        first use (hubci.bundle.overlay); the uploaded bundle when it wrote nothing."""
+        overlay = build.overlay
+        if not overlay:
+            return self.data_dir / build.bundle, build.md5
+        with self._packing:
+            current = self.store.build_by_id(build.id) or build
+            made = current.package
+            if made is not None and (self.data_dir / made[0]).is_file():
+                return self.data_dir / made[0], made[1]
+            from hubci.bundle.overlay import overlay_bundle
+
+            folder = self.data_dir / "packages"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            written = overlay_bundle(
+                self.data_dir / build.bundle, folder / f"{build.id}.zip", overlay
+            )
+            relative = written.path.relative_to(self.data_dir).as_posix()
+            self.store.set_build_package(build.id, relative, written.md5)
+            return written.path, written.md5
 
     def visible(self, executor: ExecutorRow, user: str | None, secret: str | None) -> bool:
         if executor.visibility == "public" or executor.owner == user:
@@ -161,6 +188,6 @@ class Reads:
             "package": {
                 "containers": build.images,
                 "download": self.download_url(base, executor, build.id),
-                "md5": build.md5,
+                "md5": self.package_file(build)[1],
             },
         }

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 #: How long a signed link works (the client downloads right after asking).
 LIFETIME_SECONDS: Final = 600
+#: in the Hub's data folder (hubci.server.config.DATA_DIR_ENTRIES lists it)
 KEY_FILE: Final = "download-signing.key"
 
 

@@ -456,6 +456,16 @@ class Store:
                 return build
         return None
 
+    def set_build_package(self, build_id: str, file: str, md5: str) -> None:
+        """Record the package made for a build (hubci.server.rpc.Reads.package_file)."""
+        with self._tx() as db:
+            row = db.execute("SELECT params FROM builds WHERE id = ?", (build_id,)).fetchone()
+            if row is None:
+                return
+            params = json.loads(row["params"])
+            params["package"] = {"file": file, "md5": md5}
+            db.execute("UPDATE builds SET params = ? WHERE id = ?", (json.dumps(params), build_id))
+
     def build_model(self, build_id: str) -> dict[str, Any]:
         """The executor model the normalizer made for a build (as recorded with it)."""
         row = self._one("SELECT model FROM builds WHERE id = ?", (build_id,))

@@ -7,7 +7,9 @@ terminal event, so a follower that reads the terminal event finds the task finis
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +41,9 @@ RESTARTED = "the Hub restarted during the build; push again"
 #: With a builder that reads names and sizes only (check), a file of at least this size that
 #: the normalizer does not read is unpacked as a sparse placeholder (model weights, data).
 PLACEHOLDER_BYTES = 1024 * 1024
+#: The files the normalizer writes (config.yml, Dockerfile, requirements.txt) are kept with the
+#: build, for the package it serves; past this, the uploaded bundle is served as it is.
+OVERLAY_MAX_BYTES = 4 * 1024 * 1024
 STOPPED = "the Hub was stopped during the build; push again"
 
 
@@ -168,12 +173,16 @@ class Workers:
         earlier = self._reuse(task, executor, image, tags)
         if earlier is not None:
             model = self.store.build_model(earlier.id)
-            self._publish(task, executor, image, tags, model, earlier.image_ids, earlier)
+            reused = {"imageIds": earlier.image_ids, "overlay": earlier.params.get("overlay", {})}
+            self._publish(task, executor, image, tags, model, reused, earlier)
             return
         src = self._extract(task, work)
+        before = _stamps(src)
         normalized = self._normalize(task, src)
+        overlay = _written_since(src, before)
         image_ids = self._build(task, src, normalized.dockerfile, image, tags)
-        self._publish(task, executor, image, tags, normalized.model, image_ids)
+        made = {"imageIds": image_ids, "overlay": overlay}
+        self._publish(task, executor, image, tags, normalized.model, made)
 
     def _reuse(
         self, task: TaskRow, executor: ExecutorRow, image: str, tags: list[str]
@@ -332,7 +341,7 @@ class Workers:
         image: str,
         tags: list[str],
         model: dict[str, Any],
-        image_ids: dict[str, str],
+        made: dict[str, Any],
         earlier: BuildRow | None = None,
     ) -> None:
         """``pushImage``: record the build, move its tags onto it, end the task ``complete``.
@@ -357,7 +366,7 @@ class Workers:
             bundle=bundle,
             build_env_keys=list(params["buildSecrets"]),
             created_at=now_iso(),
-            params={**build_params(task), "imageIds": image_ids},
+            params={**build_params(task), **made},
         )
         self._emit(tid, {"type": "done", "subject": "pushImage"})
         executor = self.store.executor_by_id(executor.id) or executor
@@ -386,6 +395,34 @@ class Workers:
         # build envs are Secrets (registered with the one redactor): masked in the task's log
         payload = redact(line)
         self._emit(task_id, {"type": "console", "subject": "buildWorkspace", "payload": payload})
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every file below ``folder``, by relative POSIX path."""
+    found: dict[str, tuple[int, int]] = {}
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(root, name)
+            st = path.lstat()
+            found[path.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+def _written_since(folder: Path, before: dict[str, tuple[int, int]]) -> dict[str, str]:
+    """What the normalizer wrote (new or changed files), base64, for the package the Hub
+    serves (hubci.bundle.overlay); empty when it wrote more than OVERLAY_MAX_BYTES."""
+    written: dict[str, str] = {}
+    total = 0
+    for rel, stamp in _stamps(folder).items():
+        if before.get(rel) == stamp:
+            continue
+        data = (folder / rel).read_bytes()
+        total += len(data)
+        if total > OVERLAY_MAX_BYTES:
+            log.warning("the normalizer wrote more than %d bytes: served as uploaded", total)
+            return {}
+        written[rel] = base64.b64encode(data).decode("ascii")
+    return written
 
 
 def build_params(task: TaskRow) -> dict[str, Any]:

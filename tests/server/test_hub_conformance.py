@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -220,17 +221,35 @@ def test_a_named_dockerfile_and_no_cache(client: Client, tmp_path: Path) -> None
     assert params["noCache"] is True
 
 
-@pytest.mark.parametrize("visibility", ["--public", "--private"])
-def test_the_owner_pulls_what_was_pushed(client: Client, tmp_path: Path, visibility: str) -> None:
-    """``jina hub pull`` of the owner's executor, public or private: the SDK downloads
-    ``package.download`` without a token, so a private one comes through a signed link."""
-    name = f"Pulled{visibility.strip('-').title()}"
+@pytest.mark.parametrize(
+    ("visibility", "with_config"),
+    [("--public", True), ("--private", True), ("--public", False)],
+)
+def test_the_owner_pulls_what_was_pushed(
+    client: Client, tmp_path: Path, visibility: str, with_config: bool
+) -> None:
+    """``jina hub pull`` of the owner's executor: a private one comes through a signed link
+    (the SDK downloads ``package.download`` without a token), and one pushed without
+    config.yml comes with the config.yml the Hub generated for its build."""
+    name = f"Pulled{visibility.strip('-').title()}{'' if with_config else 'Bare'}"
     # a requirement the SDK's venv has, so the pull's dependency check passes
     folder = folder_for(tmp_path, name, **{"requirements.txt": "requests\n"})
-    pushed = client("push", str(folder), visibility)
+    if with_config:
+        pushed = client("push", str(folder), visibility)
+    else:  # the official client refuses a folder without config.yml; hubci pushes it
+        (folder / "config.yml").unlink()
+        pushed = subprocess.run(
+            [
+                *(sys.executable, "-m", "hubci", "push", str(folder), "--name", name),
+                *(visibility, "--hub-url", client.hub.url, "--token", ALICE_TOKEN),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     pulled = client("pull", f"jinaai://{ALICE}/{name}")
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     unpacked = list((client.home / ".cache" / "jina" / "hub-package").rglob("config.yml"))
     assert unpacked, pulled.stdout + pulled.stderr
-    assert any(name in path.read_text() for path in unpacked)
+    assert any(f"jtype: {name}" in path.read_text() for path in unpacked)

@@ -12,7 +12,7 @@ from hubci.server.embedded import HubHandle
 from hubci.server.signing import UrlSigner
 from testing.hub import BOB_TOKEN
 
-from .helpers import executor_zip, push, rpc, terminal
+from .helpers import executor_files, executor_zip, push, rpc, terminal, zip_bytes
 
 
 def _package(hub: HubHandle, name: str, token: str | None = None) -> requests.Response:
@@ -72,3 +72,52 @@ def test_the_signer() -> None:
     assert not other.verify("/v2/executor/download/b1", expires, signature)
     now[0] += 601
     assert not signer.verify("/v2/executor/download/b1", expires, signature)  # expired
+
+
+def _download(link: str) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    got = requests.get(link, timeout=30)
+    assert got.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
+        assert archive.testzip() is None
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def test_the_package_is_what_the_hub_built(hub: HubHandle) -> None:
+    """Pushed without config.yml or Dockerfile: the package holds the generated ones (what the
+    build used), with its own md5; commitParams.md5sum stays the uploaded bundle's."""
+    files = executor_files("Bare")
+    del files["config.yml"]
+    bundle = zip_bytes(files)
+    terminal(push(hub.url, bundle, id="Bare"))
+    data = _package(hub, "Bare").json()["data"]
+    package = data["package"]
+    got = requests.get(package["download"], timeout=30).content
+    assert hashlib.md5(got).hexdigest() == package["md5"]
+    assert data["commit"]["commitParams"]["md5sum"] == hashlib.md5(bundle).hexdigest()
+    assert package["md5"] != data["commit"]["commitParams"]["md5sum"]
+    content = _download(package["download"])
+    assert b"jtype: Bare" in content["config.yml"]
+    assert b"\nFROM jinaai/jina:" in content["Dockerfile"]
+    assert content["executor.py"] == files["executor.py"].encode()
+    again = _package(hub, "Bare").json()["data"]["package"]
+    assert again["md5"] == package["md5"]  # made once, then served as it is
+
+
+def test_the_package_keeps_every_uploaded_file_as_it_was(hub: HubHandle) -> None:
+    """With its own Dockerfile, the bundle's files are served unchanged; the Hub's build
+    wrapper (__jina__.Dockerfile, what the normalizer wrote) is added."""
+    import io
+    import zipfile
+
+    dockerfile = "FROM jinaai/jina:3-py38-perf\nCOPY . /w/\n"
+    bundle = executor_zip("Whole", Dockerfile=dockerfile)
+    terminal(push(hub.url, bundle, id="Whole"))
+    package = _package(hub, "Whole").json()["data"]["package"]
+    content = _download(package["download"])
+    with zipfile.ZipFile(io.BytesIO(bundle)) as uploaded:
+        for info in uploaded.infolist():
+            assert content[info.filename] == uploaded.read(info), info.filename
+    assert set(content) - set(uploaded.namelist()) == {"__jina__.Dockerfile"}

@@ -279,8 +279,12 @@ def test_tasks_and_private_executors_stay_private(hub: HubHandle) -> None:
         assert "Secretive" not in package.text.replace(ref, "")
     mine = rpc(hub.url, "executor.getPackage", json={"id": "Secretive"})
     assert mine.status_code == 200
-    download = mine.json()["data"]["package"]["download"]
+    signed = mine.json()["data"]["package"]["download"]  # the owner's short-lived link
+    assert requests.get(signed, timeout=10).status_code == 200
+    download = signed.split("?", 1)[0]
     assert requests.get(download, timeout=10).status_code == 404
+    bob = requests.get(download, headers={"Authorization": "token " + BOB_TOKEN}, timeout=10)
+    assert bob.status_code == 404
     owner = requests.get(download, headers={"Authorization": "token " + ALICE_TOKEN}, timeout=10)
     assert owner.status_code == 200
     assert zipfile.ZipFile(io.BytesIO(owner.content)).namelist()
