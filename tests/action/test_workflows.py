@@ -113,7 +113,7 @@ def test_third_party_actions_are_pinned(workflow: Path) -> None:
         assert "timeout-minutes" in job or "uses" in job, f"{workflow.name}: job without timeout"
         for step in job.get("steps", []):
             uses = step.get("uses")
-            if not uses or uses.startswith("./") or uses.startswith("org/hub-push-action@"):
+            if not uses or uses.startswith(("./", "org/hub-push-action@", "org/hub-push-action/")):
                 continue
             ref = uses.rsplit("@", 1)[1]
             assert len(ref) == 40, f"{workflow.name}: {uses} is not pinned by SHA"
