@@ -45,7 +45,9 @@ def fingerprint(fileset: FileSet, walked_ns: int) -> str | None:
     if not fileset.entries:
         return None
     newest_allowed = walked_ns - int(RACY_SECONDS * 1e9)
-    digest = hashlib.sha256(BUNDLE_FORMAT.encode())
+    from hubci import __version__  # another hubci may zip the same files differently
+
+    digest = hashlib.sha256(f"{BUNDLE_FORMAT}\0{__version__}".encode())
     for entry in fileset.entries:
         mtime_ns, ctime_ns, ino, dev = entry.stamp
         if not ino or max(mtime_ns, ctime_ns) >= newest_allowed:

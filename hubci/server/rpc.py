@@ -6,7 +6,10 @@ A private executor is invisible to everyone but its owner (answered as "not foun
 
 from __future__ import annotations
 
+import logging
 import threading
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,9 @@ def _int(value: object, name: str, default: int, low: int, high: int) -> int:
     return number
 
 
+log = logging.getLogger("hubci.server")
+
+
 def download_path(build_id: str) -> str:
     return f"/v2/executor/download/{build_id}"
 
@@ -84,9 +90,15 @@ class Reads:
 
             folder = self.data_dir / "packages"
             folder.mkdir(mode=0o700, exist_ok=True)
-            written = overlay_bundle(
-                self.data_dir / build.bundle, folder / f"{build.id}.zip", overlay
-            )
+            try:
+                written = overlay_bundle(
+                    self.data_dir / build.bundle, folder / f"{build.id}.zip", overlay
+                )
+            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+                # the build used only what the bundle's headers say (placeholders); a bundle
+                # whose entries do not hold up is served as it was uploaded
+                log.warning("build %s: package not made (%s); serving the upload", build.id, exc)
+                return self.data_dir / build.bundle, build.md5
             relative = written.path.relative_to(self.data_dir).as_posix()
             self.store.set_build_package(build.id, relative, written.md5)
             return written.path, written.md5

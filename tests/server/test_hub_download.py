@@ -121,3 +121,25 @@ def test_the_package_keeps_every_uploaded_file_as_it_was(hub: HubHandle) -> None
         for info in uploaded.infolist():
             assert content[info.filename] == uploaded.read(info), info.filename
     assert set(content) - set(uploaded.namelist()) == {"__jina__.Dockerfile"}
+
+
+def test_a_bundle_whose_unread_entry_is_corrupt_is_served_as_uploaded(hub: HubHandle) -> None:
+    """A large entry the check builder never read (a placeholder) with a broken local header:
+    the build succeeds on the headers, and the package cannot be made from it, so the upload
+    is served as it is instead of an internal error."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for rel, text in executor_files("Broken").items():
+            archive.writestr(rel, text, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("weights.bin", b"\x01" * (2 << 20), compress_type=zipfile.ZIP_STORED)
+        weights = archive.getinfo("weights.bin").header_offset
+    data = bytearray(buffer.getvalue())
+    data[weights : weights + 4] = b"XXXX"  # no longer a local file header
+    bundle = bytes(data)
+    terminal(push(hub.url, bundle, id="Broken"))
+    package = _package(hub, "Broken").json()["data"]["package"]
+    assert package["md5"] == hashlib.md5(bundle).hexdigest()
+    assert requests.get(package["download"], timeout=30).content == bundle
