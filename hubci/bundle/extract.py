@@ -76,6 +76,7 @@ def safe_extract(
             msg = f"the bundle has {len(infos)} entries, over the limit of {max_entries}"
             raise UnsafeBundle(msg, hint="ignore files the image does not need")
         plan, folders = _plan(infos, zip_size=Path(zip_path).stat().st_size)
+        _check_layout(archive, infos)
         _prepare(dest)
         try:
             for folder in folders:
@@ -157,6 +158,24 @@ def _plan(
             files.add(rel)
             plan.append((info, rel))
     return plan, folders
+
+
+def _check_layout(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """Each entry's local header and data end before the next entry (or the central
+    directory) begins: no two entries share bytes, so nothing read later (a copy of an entry
+    the build never opened, hubci.bundle.overlay) can be made larger than the upload."""
+    raw = archive.fp
+    assert raw is not None  # an open archive
+    ordered = sorted(infos, key=lambda info: info.header_offset)
+    limits = [info.header_offset for info in ordered[1:]] + [int(archive.start_dir)]
+    for info, limit in zip(ordered, limits, strict=True):
+        header = os.pread(raw.fileno(), _LOCAL_HEADER_SIZE, info.header_offset)
+        if len(header) < _LOCAL_HEADER_SIZE or header[:4] != _LOCAL_HEADER_SIG:
+            raise _unsafe(info.filename, "is corrupt (no local file header where it starts)")
+        name_len, extra_len = (int(n) for n in struct.unpack_from("<HH", header, 26))
+        end = info.header_offset + _LOCAL_HEADER_SIZE + name_len + extra_len + info.compress_size
+        if end > limit:
+            raise _unsafe(info.filename, "overlaps the next entry or the central directory")
 
 
 def _checked_name(info: zipfile.ZipInfo) -> str:

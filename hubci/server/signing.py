@@ -64,10 +64,16 @@ class UrlSigner:
         return urlencode({"expires": expires, "signature": self._mac(path, expires)})
 
     def verify(self, path: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit() or len(expires) > 12:
+        """Whether ``signature`` is this Hub's for ``path`` until ``expires``, not yet past.
+        Anything malformed is simply not valid (never an error)."""
+        if not expires or not signature or len(expires) > 12 or len(signature) != 64:
+            return False
+        if not (expires.isascii() and expires.isdigit()):
+            return False
+        if not all(c in "0123456789abcdef" for c in signature):
             return False
         when = int(expires)
         now = self._clock()
         if when < now or when > now + self.lifetime + 60:
             return False
-        return hmac.compare_digest(self._mac(path, when), signature)
+        return hmac.compare_digest(self._mac(path, when).encode(), signature.encode())

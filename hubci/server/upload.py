@@ -139,14 +139,16 @@ class _FilePart:
         form.file_md5 = self._md5.hexdigest()
 
     async def abandon(self) -> None:
-        """Wait for the batch in flight (it writes to the handle), then close the file."""
-        if self._inflight is not None:
-            try:
-                await self._inflight
-            except OSError:
-                pass
-            self._inflight = None
-        self.close()
+        """Wait for the batch in flight (it writes to the handle), then close the file, also
+        when the wait itself is cancelled or fails."""
+        inflight, self._inflight = self._inflight, None
+        try:
+            if inflight is not None:
+                await asyncio.shield(inflight)
+        except (OSError, asyncio.CancelledError):
+            pass
+        finally:
+            self.close()
 
     def close(self) -> None:
         if not self._handle.closed:
@@ -271,13 +273,17 @@ async def read_form(
         if parts.file_part is not None:
             await parts.file_part.finish(form)
     except MultipartParseError as exc:
-        await parts.abandon_file()
-        form.discard()
+        try:
+            await parts.abandon_file()
+        finally:
+            form.discard()
         msg = "the multipart body does not parse"
         raise BadBody(msg) from exc
     except BaseException:
-        await parts.abandon_file()
-        form.discard()
+        try:
+            await parts.abandon_file()
+        finally:
+            form.discard()
         raise
     return form
 

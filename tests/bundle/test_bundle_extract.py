@@ -32,6 +32,7 @@ class Raw:
     offset: int | None = None  # point the central record at another entry's data
     method: int | None = None  # override the compression method field
     local_name: bytes | None = None  # a different name in the local header
+    central_csize: int | None = None  # lie about the compressed size in the central directory
 
 
 def raw_zip(path: Path, entries: list[Raw]) -> Path:
@@ -54,9 +55,10 @@ def raw_zip(path: Path, entries: list[Raw]) -> Path:
             "<IHHHHHIIIHH", 0x04034B50, 20, entry.flags, method, 0, 0x21, crc, len(payload), size,
             len(entry.local_name or entry.name), 0,
         ) + (entry.local_name or entry.name) + payload  # fmt: skip
+        csize = len(payload) if entry.central_csize is None else entry.central_csize
         central += struct.pack(
             "<IHHHHHHIIIHHHHHII", 0x02014B50, (3 << 8) | 20, 20, entry.flags, method, 0, 0x21, crc,
-            len(payload), size, len(entry.name), 0, 0, 0, 0, entry.mode << 16, offset,
+            csize, size, len(entry.name), 0, 0, 0, 0, entry.mode << 16, offset,
         ) + entry.name  # fmt: skip
     end = struct.pack(
         "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), len(body), 0
@@ -329,3 +331,20 @@ def test_placeholders_stand_in_for_selected_entries(tmp_path: Path) -> None:
     assert asked == [("model/weights.bin", len(weights)), ("executor.py", 9)]
     with pytest.raises(UnsafeBundle, match="unpacks to more than"):
         extract(zip_path, tmp_path / "again", placeholder=big, max_total_bytes=1_000_000)
+
+
+def test_entries_whose_bytes_overlap_are_refused(tmp_path: Path) -> None:
+    """Distinct offsets, but the first entry's data (as the directory declares it) runs over
+    the second: a copy of each entry would read the same bytes twice (a small upload made
+    large). Also refused for an entry the build would never read (a placeholder)."""
+    blob = random.Random(9).randbytes(2_000_000)
+    zip_path = raw_zip(
+        tmp_path / "b.zip",
+        [
+            Raw(b"a.bin", data=blob[:10], central_csize=10 + 30 + 5 + len(blob)),
+            Raw(b"b.bin", data=blob, declared_size=None),
+        ],
+    )
+    for placeholder in (None, lambda _rel, _size: True):
+        with pytest.raises(UnsafeBundle, match="overlaps the next entry"):
+            extract(zip_path, tmp_path / f"out{placeholder is None}", placeholder=placeholder)

@@ -123,10 +123,9 @@ def test_the_package_keeps_every_uploaded_file_as_it_was(hub: HubHandle) -> None
     assert set(content) - set(uploaded.namelist()) == {"__jina__.Dockerfile"}
 
 
-def test_a_bundle_whose_unread_entry_is_corrupt_is_served_as_uploaded(hub: HubHandle) -> None:
-    """A large entry the check builder never read (a placeholder) with a broken local header:
-    the build succeeds on the headers, and the package cannot be made from it, so the upload
-    is served as it is instead of an internal error."""
+def test_an_unread_entry_with_a_broken_header_is_refused_at_once(hub: HubHandle) -> None:
+    """A large entry the check builder would never read (a placeholder) with a broken local
+    header: refused when the bundle is unpacked, not found out later when the package is made."""
     import io
     import zipfile
 
@@ -138,8 +137,7 @@ def test_a_bundle_whose_unread_entry_is_corrupt_is_served_as_uploaded(hub: HubHa
         weights = archive.getinfo("weights.bin").header_offset
     data = bytearray(buffer.getvalue())
     data[weights : weights + 4] = b"XXXX"  # no longer a local file header
-    bundle = bytes(data)
-    terminal(push(hub.url, bundle, id="Broken"))
-    package = _package(hub, "Broken").json()["data"]["package"]
-    assert package["md5"] == hashlib.md5(bundle).hexdigest()
-    assert requests.get(package["download"], timeout=30).content == bundle
+    last = push(hub.url, bytes(data), id="Broken")[-1]
+    assert last["type"] == "error"
+    assert last["subject"] == "extractZip"
+    assert "no local file header" in last["message"]

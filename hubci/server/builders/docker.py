@@ -88,12 +88,19 @@ class DockerBuilder:
         except docker.errors.ImageNotFound:
             log("the earlier build's images are gone from the Engine: building again")
             return False
-        for platform, image_id in job.image_ids.items():
-            slug = platform_slug(platform)
-            for tag in job.tags:
-                client.api.tag(image_id, job.image, f"{tag}-{slug}")
-                log(f"Successfully tagged {job.image}:{tag}-{slug}")
-            self._tag_plain(client, engine, job.image, job.tags, platform, image_id)
+        except (docker.errors.DockerException, OSError) as exc:
+            log(f"cannot reach the earlier build's images ({type(exc).__name__}): building again")
+            return False
+        try:
+            for platform, image_id in job.image_ids.items():
+                slug = platform_slug(platform)
+                for tag in job.tags:
+                    client.api.tag(image_id, job.image, f"{tag}-{slug}")
+                    log(f"Successfully tagged {job.image}:{tag}-{slug}")
+                self._tag_plain(client, engine, job.image, job.tags, platform, image_id)
+        except (docker.errors.DockerException, OSError) as exc:
+            log(f"tagging the earlier build's images failed ({type(exc).__name__}): building again")
+            return False
         return True
 
     def _tag_plain(
