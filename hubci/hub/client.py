@@ -99,6 +99,12 @@ class Upload:
     task: Task | None = None
 
 
+def client_versions() -> tuple[str, None]:
+    """(Python, jina) as the push headers tell them to the Hub, which generates a missing
+    Dockerfile for them; hubci runs without jina, so that one is unknown (None)."""
+    return platform.python_version(), None
+
+
 @dataclass
 class HubClient:
     """One Hub session (one push, or one status query)."""
@@ -132,7 +138,7 @@ class HubClient:
             "Accept-Encoding": ACCEPT_ENCODING,
             "jinameta-session-id": self.session_id,
             "jinameta-hubci": __version__,
-            "jinameta-jina": "(unset)",
+            "jinameta-jina": "(unset)",  # hubci does not run jina: client_versions()
             "jinameta-python": platform.python_version(),
             "jinameta-platform": platform.system(),
             "jinameta-architecture": platform.machine(),

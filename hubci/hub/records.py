@@ -134,6 +134,11 @@ class Package:
     dockerfile: str | None = None
     #: whether the Hub said which Dockerfile (the key is there, null included)
     dockerfile_known: bool = False
+    #: ``commitParams.python`` / ``.jina``: the client versions a generated Dockerfile was
+    #: made for (``versions_known``: the Hub said, null included)
+    python: str | None = None
+    jina: str | None = None
+    versions_known: bool = False
 
     @classmethod
     def from_json(cls, value: object) -> Package | None:
@@ -158,4 +163,7 @@ class Package:
             dockerfile=dockerfile if isinstance(dockerfile, str) and dockerfile else None,
             dockerfile_known="dockerfile" in params
             and (dockerfile is None or isinstance(dockerfile, str)),
+            python=_name_str(params.get("python")),
+            jina=_name_str(params.get("jina")),
+            versions_known="python" in params and "jina" in params,
         )

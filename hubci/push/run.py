@@ -126,6 +126,7 @@ class Pusher:
         bundle_path: Path | None,
         *,
         make_bundle: Callable[[], tuple[BundleInfo, Path]] | None = None,
+        generated_dockerfile: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """``bundle_path`` None: ``bundle`` is what this machine remembers of the folder
@@ -136,6 +137,10 @@ class Pusher:
         self.bundle = bundle
         self.bundle_path = bundle_path
         self.make_bundle = make_bundle
+        #: the bundle has no Dockerfile: the Hub generates one (for the client's versions)
+        self.generated_dockerfile = generated_dockerfile
+        #: the account pushing, once whoami has answered
+        self.owner: str | None = None
         self.sleep = sleep
         self.start = time.monotonic()
         self.deadline = None if plan.timeout is None else self.start + plan.timeout
@@ -237,7 +242,10 @@ class Pusher:
             return self.timeout()
 
     def wanted(self) -> Wanted:
+        from hubci.hub.client import client_versions
+
         plan = self.plan
+        python, jina = client_versions()
         tags = (*plan.tags, *plan.protected_tags) or ("latest",)  # the Hub's default tag
         platforms = plan.platforms or (default_platform(platform.machine()),)
         return Wanted(
@@ -247,11 +255,17 @@ class Pusher:
             dockerfile=plan.dockerfile,
             build_env=tuple(plan.build_env),
             visibility=plan.visibility,
+            owner=self.owner,
+            executor_id=plan.force_update,
+            generated_dockerfile=self.generated_dockerfile,
+            python=python,
+            jina=jina,
         )
 
     def check_unchanged(self, owner: str | None) -> Verdict:
         """Ask the Hub what each requested tag points at (hubci.push.unchanged). A Hub that
         cannot answer only costs the skip: the push goes ahead."""
+        self.owner = owner
         plan, wanted = self.plan, self.wanted()
         if plan.skip_unchanged == "never":
             return decide(wanted, {}, "never")
@@ -427,7 +441,15 @@ def run_push(
                 with client:
                     # the Pusher starts the --timeout clock and hands its deadline to the client
                     pusher = Pusher(
-                        plan, client, reporter, info, path, make_bundle=make_bundle, sleep=sleep
+                        plan,
+                        client,
+                        reporter,
+                        info,
+                        path,
+                        make_bundle=make_bundle,
+                        generated_dockerfile=plan.dockerfile is None
+                        and "Dockerfile" not in relpaths,
+                        sleep=sleep,
                     )
                     return pusher.run()
     except KeyboardInterrupt:

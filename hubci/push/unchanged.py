@@ -30,6 +30,14 @@ class Wanted:
     dockerfile: str | None  # None: the default `Dockerfile`
     build_env: tuple[str, ...]  # names
     visibility: str | None  # None: keep the executor's
+    #: the account pushing (whoami); a build of anyone else's executor is never "ours"
+    owner: str | None = None
+    #: the executor the push names by id (--force-update); None: by name
+    executor_id: str | None = None
+    #: no Dockerfile in the bundle: the Hub generates one for the client's Python and jina
+    generated_dockerfile: bool = False
+    python: str | None = None
+    jina: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +87,14 @@ def decide(wanted: Wanted, found: Mapping[str, Package | None], mode: SkipUnchan
 
 
 def _difference(wanted: Wanted, pkg: Package) -> str | None:
-    """The first parameter in which the build differs from ``wanted`` (None: none). Values
-    from the Hub are shortened: they are shown in the push's log."""
+    """The first parameter in which the build differs from ``wanted``, or that the Hub does
+    not tell (None: none; what is unknown never counts as the same). Values from the Hub are
+    shortened: they are shown in the push's log."""
+    doc = pkg.executor
+    if wanted.owner is None or doc.owner != wanted.owner:
+        return f"the Hub answered with {_short(doc.owner or '?')}'s executor, not yours"
+    if wanted.executor_id is not None and wanted.executor_id not in (doc.id, doc.name):
+        return f"the Hub answered with executor {_short(doc.id or '?')}"
     if pkg.md5 is None:
         return "the Hub does not say which bundle the build was made from"
     if pkg.md5 != wanted.md5:
@@ -90,15 +104,22 @@ def _difference(wanted: Wanted, pkg: Package) -> str | None:
         return "the Hub does not say which platforms the build has"
     if set(platforms) != set(wanted.platforms):
         return f"platforms {_list(platforms)} there, {_list(wanted.platforms)} now"
-    if not pkg.dockerfile_known and wanted.dockerfile not in (None, "Dockerfile"):
+    if not pkg.dockerfile_known:
         return "the Hub does not say which Dockerfile the build used"
     there, now = _dockerfile(pkg.dockerfile), _dockerfile(wanted.dockerfile)
     if there != now:
         return f"Dockerfile {_short(there)} there, {now} now"
+    if wanted.generated_dockerfile:
+        if not pkg.versions_known:
+            return "the Hub does not say which Python its generated Dockerfile was made for"
+        if (pkg.python, pkg.jina) != (wanted.python, wanted.jina):
+            return (
+                f"the generated Dockerfile was made for Python {_short(pkg.python or '?')}, "
+                f"now {wanted.python or '?'}"
+            )
     if pkg.build_env is None:
-        if wanted.build_env:
-            return "the Hub does not say which build envs the build had"
-    elif set(pkg.build_env) != set(wanted.build_env):
+        return "the Hub does not say which build envs the build had"
+    if set(pkg.build_env) != set(wanted.build_env):
         return f"build envs {_list(pkg.build_env)} there, {_list(wanted.build_env)} now"
     if wanted.visibility is not None and pkg.executor.visibility != wanted.visibility:
         return f"visibility {_short(pkg.executor.visibility or '?')} there, {wanted.visibility} now"

@@ -195,6 +195,9 @@ class Reads:
                     "buildEnv": dict.fromkeys(build.build_env_keys),
                     "dockerfile": build.dockerfile,
                     "md5sum": build.md5,
+                    # the client versions a generated Dockerfile was made for
+                    "python": build.params.get("python"),
+                    "jina": build.params.get("jina"),
                 },
             },
             "package": {

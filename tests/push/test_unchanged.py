@@ -24,6 +24,7 @@ WANTED = Wanted(
     dockerfile=None,
     build_env=(),
     visibility=None,
+    owner="alice",
 )
 
 
@@ -65,10 +66,17 @@ def test_same_bundle_and_parameters_under_every_tag_skips() -> None:
         ({"md5": "0" * 32}, "bundle md5 " + "0" * 32 + " there, " + MD5 + " now"),
         ({"md5": None}, "does not say which bundle"),
         (
-            {"executor": ExecutorDocument(id="abcd1234", platforms=("linux/amd64", "linux/arm64"))},
+            {
+                "executor": ExecutorDocument(
+                    id="abcd1234", owner="alice", platforms=("linux/amd64", "linux/arm64")
+                )
+            },
             "platforms linux/amd64,linux/arm64 there, linux/amd64 now",
         ),
-        ({"executor": ExecutorDocument(id="abcd1234")}, "does not say which platforms"),
+        (
+            {"executor": ExecutorDocument(id="abcd1234", owner="alice")},
+            "does not say which platforms",
+        ),
         ({"dockerfile": "Dockerfile.gpu"}, "Dockerfile Dockerfile.gpu there, Dockerfile now"),
         ({"build_env": ("TOKEN",)}, "build envs TOKEN there, none now"),
     ],
@@ -103,13 +111,41 @@ def test_never_and_visibility() -> None:
     assert "visibility public there, private now" in decide(private, both(package()), "auto").reason
 
 
-def test_a_hub_that_does_not_say_which_dockerfile() -> None:
-    """A Hub without ``commitParams.dockerfile`` (as the hosted Hub answered): fine for the
-    default Dockerfile, a push for any other."""
-    found = both(package(dockerfile_known=False))
-    assert decide(WANTED, found, "auto").skip
-    gpu = Wanted(**{**WANTED.__dict__, "dockerfile": "Dockerfile.gpu"})
-    assert "does not say which Dockerfile" in decide(gpu, found, "auto").reason
+def test_what_the_hub_does_not_say_is_never_taken_as_the_same() -> None:
+    """A Hub without ``commitParams.dockerfile`` (as the hosted Hub answered) or build-env
+    names: the build may have used another Dockerfile, so the push goes ahead."""
+    assert (
+        "does not say which Dockerfile"
+        in decide(WANTED, both(package(dockerfile_known=False)), "auto").reason
+    )
+    assert (
+        "does not say which build envs"
+        in decide(WANTED, both(package(build_env=None)), "auto").reason
+    )
+
+
+def test_only_the_pushers_own_executor_counts() -> None:
+    """A bare NAME may resolve to someone else's public executor; --force-update names one."""
+    theirs = package(
+        executor=ExecutorDocument(id="zzzz9999", owner="bob", platforms=("linux/amd64",))
+    )
+    assert "bob's executor, not yours" in decide(WANTED, both(theirs), "auto").reason
+    anonymous = Wanted(**{**WANTED.__dict__, "owner": None})
+    assert not decide(anonymous, both(package()), "auto").skip
+    other = Wanted(**{**WANTED.__dict__, "executor_id": "qqqq0000"})
+    assert "answered with executor abcd1234" in decide(other, both(package()), "auto").reason
+    same = Wanted(**{**WANTED.__dict__, "executor_id": "abcd1234"})
+    assert decide(same, both(package()), "always").skip
+
+
+def test_a_generated_dockerfile_depends_on_the_clients_python() -> None:
+    generated = Wanted(**{**WANTED.__dict__, "generated_dockerfile": True, "python": "3.12.1"})
+    made = package(python="3.10.4", jina=None, versions_known=True)
+    assert "made for Python 3.10.4, now 3.12.1" in decide(generated, both(made), "auto").reason
+    assert "does not say which Python" in decide(generated, both(package()), "auto").reason
+    same = package(python="3.12.1", jina=None, versions_known=True)
+    assert decide(generated, both(same), "auto").skip
+    assert decide(WANTED, both(made), "auto").skip  # its own Dockerfile: versions do not matter
 
 
 def test_the_package_record_trusts_nothing() -> None:
