@@ -85,11 +85,13 @@ def _copy(source: Path, dest: Path, files: Mapping[str, bytes]) -> str:
             header = os.pread(raw.fileno(), _LOCAL.size, info.header_offset)
             if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
                 raise _Unsupported
+            (flags,) = struct.unpack_from("<H", header, 6)
             name_len, extra_len = struct.unpack_from("<HH", header, 26)
+            raw_name = os.pread(raw.fileno(), name_len, info.header_offset + _LOCAL.size)
             length = _LOCAL.size + name_len + extra_len + info.compress_size
             offset = out.offset
             _copy_bytes(raw, info.header_offset, length, out)
-            central.append(_central(info, offset))
+            central.append(_central(info, offset, int(flags), raw_name))
         for name, data in sorted(files.items()):
             central.append(_add(out, name, data))
         directory_at = out.offset
@@ -122,11 +124,11 @@ def _copy_bytes(raw: IO[bytes], start: int, length: int, out: _Writer) -> None:
         done += len(piece)
 
 
-def _central(info: zipfile.ZipInfo, offset: int) -> bytes:
+def _central(info: zipfile.ZipInfo, offset: int, flags: int, name: bytes) -> bytes:
+    """The central record of a copied entry: its flags and name bytes as in its local header
+    (unzip checks that they agree), the rest from the old central record."""
     if offset > _LIMIT:
         raise _Unsupported
-    name = info.filename.encode("utf-8")
-    flags = info.flag_bits | 0x800  # the name is UTF-8
     dos_time = (info.date_time[3] << 11) | (info.date_time[4] << 5) | (info.date_time[5] // 2)
     dos_date = ((info.date_time[0] - 1980) << 9) | (info.date_time[1] << 5) | info.date_time[2]
     return (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -15,7 +17,12 @@ from hubci.bundle.overlay import overlay_bundle
 def entries(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         assert archive.testzip() is None  # every CRC holds
-        return {info.filename: archive.read(info) for info in archive.infolist()}
+        found = {info.filename: archive.read(info) for info in archive.infolist()}
+    unzip = shutil.which("unzip")
+    if unzip is not None:  # Info-ZIP also checks that local and central headers agree
+        tested = subprocess.run([unzip, "-tq", str(path)], capture_output=True, text=True)
+        assert tested.returncode == 0, tested.stdout + tested.stderr
+    return found
 
 
 def test_a_hubci_bundle_with_files_replaced_and_added(tmp_path: Path) -> None:
