@@ -43,7 +43,9 @@ STANDIN = "localhost/hubci-standin:bookworm"
 IMAGE = "localhost/hubci-action:test"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 #: Bumped when the stand-in's recipe changes (the cached tarball is then made again).
-STANDIN_RECIPE = "bookworm-minbase-python3-pip-1"
+STANDIN_RECIPE = "bookworm-minbase-python3-pip-2"
+#: bookworm's Python, which the stand-in runs (the wheels are downloaded for it)
+STANDIN_PYTHON = "3.11"
 RUNNER_UID = 1001
 
 
@@ -53,49 +55,70 @@ def cache_dir() -> Path:
     return path
 
 
+def _as_root(cmd: list[str]) -> list[str]:
+    """``cmd`` as root: itself when the tests run as root, else through passwordless sudo (as
+    on a GitHub-hosted runner); debootstrap and reading the root file system need it."""
+    if os.geteuid() == 0:
+        return cmd
+    if shutil.which("sudo") is None:
+        pytest.fail("the Action image tests need root or passwordless sudo (debootstrap)")
+    return ["sudo", "-n", *cmd]
+
+
 def standin_tarball() -> Path:
     """The stand-in base's root file system as a tar (made with debootstrap, then cached)."""
     tarball = cache_dir() / f"standin-{STANDIN_RECIPE}.tar"
     if tarball.is_file():
         return tarball
-    debootstrap = shutil.which("debootstrap")
-    if debootstrap is None:
+    debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
+    if not Path(debootstrap).exists():
         pytest.fail("debootstrap is not installed (apt-get install -y debootstrap; .ci/run does)")
-    with tempfile.TemporaryDirectory(prefix="hubci-standin-", dir=cache_dir()) as tmp:
-        root = Path(tmp) / "rootfs"
+    work = Path(tempfile.mkdtemp(prefix="hubci-standin-", dir=cache_dir()))
+    root = work / "rootfs"
+    try:
         done = subprocess.run(
-            [
-                debootstrap,
-                "--variant=minbase",
-                "--include=python3,python3-pip",
-                "bookworm",
-                str(root),
-                DEBIAN_MIRROR,
-            ],
+            _as_root(
+                [
+                    debootstrap,
+                    "--variant=minbase",
+                    "--include=python3,python3-pip",
+                    "bookworm",
+                    str(root),
+                    DEBIAN_MIRROR,
+                ]
+            ),
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
             pytest.fail(f"debootstrap failed: {(done.stdout + done.stderr)[-2000:]}")
-        local = root / "usr" / "local" / "bin"
-        local.mkdir(parents=True, exist_ok=True)
-        for name, target in (("python", "python3"), ("python3", "python3"), ("pip", "pip3")):
-            (local / name).symlink_to(f"/usr/bin/{target}")
-        for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
-            marker.unlink()
-        for junk in ("usr/share/doc", "usr/share/man", "usr/share/locale", "var/cache/apt"):
-            shutil.rmtree(root / junk, ignore_errors=True)
-        partial = tarball.with_suffix(".part")
-        subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
-        partial.replace(tarball)
+        # shape it like the official Python image: python and pip in /usr/local/bin, and no
+        # "externally managed" marker (pip installs into the system Python there)
+        script = (
+            'set -e; cd "$1"; mkdir -p usr/local/bin;'
+            " ln -sf /usr/bin/python3 usr/local/bin/python;"
+            " ln -sf /usr/bin/python3 usr/local/bin/python3;"
+            " ln -sf /usr/bin/pip3 usr/local/bin/pip;"
+            " rm -f usr/lib/python3*/EXTERNALLY-MANAGED;"
+            " rm -rf usr/share/doc usr/share/man usr/share/locale var/cache/apt"
+        )
+        subprocess.run(_as_root(["sh", "-c", script, "sh", str(root)]), check=True)
+        partial = work / "standin.tar"
+        subprocess.run(_as_root(["tar", "-C", str(root), "-cf", str(partial), "."]), check=True)
+        subprocess.run(_as_root(["chmod", "a+r", str(partial)]), check=True)
+        partial.replace(tarball)  # atomic: two sessions at once each make their own
+    finally:
+        subprocess.run(_as_root(["rm", "-rf", str(work)]), check=False)
     return tarball
 
 
-def wheelhouse() -> Path:
-    """The lock's wheels, downloaded with their hashes checked (one folder per lock)."""
+def wheelhouse(python: str = STANDIN_PYTHON) -> Path:
+    """The lock's wheels for Python ``python`` (``3.11``), downloaded with their hashes
+    checked (one folder per lock and Python)."""
     lock = REPO / "requirements" / "action.txt"
-    folder = cache_dir() / f"wheels-{hashlib.sha256(lock.read_bytes()).hexdigest()[:16]}"
+    key = hashlib.sha256(lock.read_bytes() + python.encode()).hexdigest()[:16]
+    folder = cache_dir() / f"wheels-{key}"
     if (folder / ".complete").is_file():
         return folder
     folder.mkdir(exist_ok=True)
@@ -103,6 +126,8 @@ def wheelhouse() -> Path:
         [
             *(sys.executable, "-m", "pip", "download", "--quiet", "--require-hashes"),
             *("--no-deps", "--only-binary=:all:", "--dest", str(folder)),
+            # for the stand-in's Python (bookworm's 3.11), whatever Python runs the tests
+            *("--python-version", python, "--implementation", "cp"),
             *("--requirement", str(lock)),
         ],
         capture_output=True,
@@ -205,6 +230,11 @@ def _parse_outputs(text: str) -> dict[str, str]:
 
 
 def chown_tree(path: Path, uid: int) -> None:
+    """Give ``path`` to ``uid``, as the runner's files belong to its own user while the
+    container runs as root. Only a root test run can; otherwise (rootless podman, where the
+    container's root is the current user) the files stay the current user's."""
+    if os.geteuid() != 0:
+        return
     for root, dirs, files in os.walk(path):
         for name in [*dirs, *files]:
             os.lchown(Path(root) / name, uid, uid)

@@ -26,7 +26,8 @@ def test_the_install_step_puts_this_hubci_on_the_path(tmp_path: Path) -> None:
     github_path, github_output = tmp_path / "path", tmp_path / "output"
     github_path.write_text("")
     github_output.write_text("")
-    wheels = serve_folder(wheelhouse())  # the lock's wheels, instead of PyPI
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    wheels = serve_folder(wheelhouse(running))  # the lock's wheels, instead of PyPI
     try:
         done = subprocess.run(
             ["bash", "-e", "-c", step["run"]],
