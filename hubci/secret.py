@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hubci.output.redact import register
+from hubci.output.redact import register, release
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ class Secret:
 
     def reveal(self) -> str:
         return self._value
+
+    def release(self) -> None:
+        """This holder is done with the value: the redactor may forget it once no other
+        Secret of the same value is left (hubci.output.redact.release)."""
+        release(self._value, key=self.key)
 
     def __str__(self) -> str:
         return "***"

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import _thread
 import re
+from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 MASK = "***"
 #: Values shorter than this are not searched for in free text (see the module docstring).
@@ -112,9 +113,12 @@ class Redactor:
         return self._pattern.sub(MASK, text)
 
 
+_T = TypeVar("_T")
 _lock = _thread.allocate_lock()
-_values: set[str] = set()
-_pairs: set[tuple[str, str]] = set()
+#: how many holders registered each secret: a long-running Hub releases a build's values when
+#: the build ends, and a value two builds share stays masked until both have ended
+_values: Counter[str] = Counter()
+_pairs: Counter[tuple[str, str]] = Counter()
 _current: Redactor | None = Redactor()
 
 
@@ -125,11 +129,37 @@ def register(value: str, *, key: str | None = None) -> None:
         return
     with _lock:
         before = (len(_values), len(_pairs))
-        _values.add(value)
+        _values[value] += 1
         if key:
-            _pairs.add((key, value))
+            _pairs[(key, value)] += 1
         if (len(_values), len(_pairs)) != before:
             _current = None
+
+
+def release(value: str, *, key: str | None = None) -> None:
+    """Drop one registration of ``value`` (as :func:`register` was called): once no holder
+    is left it is no longer searched for. For values whose last use has passed, such as a
+    finished build's build envs in ``hubci hub serve``, which runs for months."""
+    global _current
+    if not value:
+        return
+    with _lock:
+        gone = _drop(_values, value)
+        if key:
+            gone = _drop(_pairs, (key, value)) or gone
+        if gone:
+            _current = None
+
+
+def _drop(counter: Counter[_T], item: _T) -> bool:
+    """One registration fewer; whether the item is gone."""
+    if item not in counter:
+        return False
+    counter[item] -= 1
+    if counter[item] > 0:
+        return False
+    del counter[item]
+    return True
 
 
 def redactor() -> Redactor:

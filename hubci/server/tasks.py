@@ -71,6 +71,8 @@ class Workers:
         self._lock = threading.Lock()
         self._queued = 0
         self._running = 0
+        #: the build-env Secrets of each task being built (registered with the redactor)
+        self._held: dict[str, list[Secret]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -152,6 +154,10 @@ class Workers:
                 self._drop_bundle(task)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
+                # the build's values are deleted with it: once every line about the task is
+                # written (failures included), the redactor need not search for them any more
+                for secret in self._held.pop(task_id, []):
+                    secret.release()
         finally:
             with self._lock:
                 self._running -= 1
@@ -289,6 +295,7 @@ class Workers:
         tid = task.id
         params = task.data["buildParams"]
         build_env = {k: Secret(v, key=k) for k, v in self.store.build_env(tid).items()}
+        self._held.setdefault(tid, []).extend(build_env.values())  # released in _run
         self._emit(tid, {"type": "start", "subject": "buildWorkspace"})
         self._emit(
             tid,
@@ -317,7 +324,8 @@ class Workers:
             outcome = self.builder.build(job, lambda line: self._console(tid, line))
             self._check_stop("buildWorkspace")
             if not outcome.ok:
-                text = outcome.error or "docker build failed"
+                # masked now, while this build's values are still registered
+                text = redact(outcome.error or "docker build failed")
                 payload = {"code": 422, "status": 50003, "cmd": "docker"}
                 payload |= {"message": text, "readableMessage": text, "platform": platform}
                 raise StepFailed("buildWorkspace", "Failed to build the executor image", payload)

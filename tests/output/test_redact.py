@@ -107,3 +107,18 @@ def test_json_output_stays_valid_whatever_the_secret(secret: str, tmp_path: Path
     out = tmp_path / "output"
     write_outputs(out, {"result-json": JsonOutput(document)})
     assert json.loads(out.read_text().partition("=")[2])["ok"] is True
+
+
+def test_a_released_secret_is_forgotten_once_no_holder_is_left() -> None:
+    """``hubci hub serve`` releases a build's values when the build ends; a value another
+    build still holds stays masked until that one ends too."""
+    from hubci.output import redact as registry
+
+    first = Secret("build-env-value-77", key="TOKEN")
+    second = Secret("build-env-value-77", key="TOKEN")
+    first.release()
+    assert registry.redact("x build-env-value-77 y") == "x *** y"
+    second.release()
+    assert registry.redact("x build-env-value-77 y") == "x build-env-value-77 y"
+    second.release()  # more releases than holders: nothing happens
+    assert registry.redact("TOKEN=build-env-value-77") == "TOKEN=build-env-value-77"
