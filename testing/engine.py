@@ -117,7 +117,9 @@ class EngineService:
         return docker.DockerClient(base_url=self.url, timeout=120)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the service by its PID (SIGTERM, then SIGKILL after ``timeout``)."""
+        """Stop the service by its PID (SIGTERM, then SIGKILL after ``timeout``), then undo
+        the mounts its storage left under the run folder (the overlay driver mounts its own
+        folder), so that the folder can be removed."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -125,6 +127,20 @@ class EngineService:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=timeout)
+        unmount_below(self.run_dir)
+
+
+def unmount_below(folder: Path) -> None:
+    """Lazily unmount every mount point inside ``folder``, deepest first (Linux only)."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            points = [line.split()[1] for line in mounts if len(line.split()) > 1]
+    except OSError:
+        return
+    prefix = str(folder.resolve()) + "/"
+    inside = sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True)
+    for point in inside:
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
 def _death_signal() -> Callable[[], None]:
