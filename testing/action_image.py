@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from testing.action_env import action_env, parse_outputs
 
 REPO = Path(__file__).resolve().parent.parent
 STANDIN = "localhost/hubci-standin:bookworm"
@@ -210,25 +211,6 @@ class ContainerRun:
     summary: str
 
 
-def _parse_outputs(text: str) -> dict[str, str]:
-    """``name<<DELIM`` heredocs and ``name=value`` lines of a GITHUB_OUTPUT file."""
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line:
-            name, delim = line.split("<<", 1)
-            body: list[str] = []
-            for item in lines:
-                if item == delim:
-                    break
-                body.append(item)
-            out[name] = "\n".join(body)
-        elif "=" in line:
-            name, value = line.split("=", 1)
-            out[name] = value
-    return out
-
-
 def chown_tree(path: Path, uid: int) -> None:
     """Give ``path`` to ``uid``, as the runner's files belong to its own user while the
     container runs as root. Only a root test run can; otherwise (rootless podman, where the
@@ -254,8 +236,6 @@ def run_as_runner(
     runner_dir: Path,
 ) -> ContainerRun:
     """Run the Action's container as the runner does, and read its file commands back."""
-    from hubci.action.inputs import INPUTS, env_name
-
     workflow = runner_dir / "_github_workflow"
     commands = runner_dir / "_runner_file_commands"
     home = runner_dir / "_github_home"
@@ -268,32 +248,17 @@ def run_as_runner(
     (commands / summary).write_text("")
     for path in (workspace, workflow, commands, home):
         chown_tree(path, RUNNER_UID)  # the runner's user owns them, not root
-    defaults = yaml.safe_load((REPO / "action.yml").read_text())["inputs"]
-    env: dict[str, str] = {}
-    for name in INPUTS:
-        default = str(defaults[name].get("default", ""))
-        env[env_name(name)] = "" if default.startswith("${{") else default
-    env |= {env_name(k): v for k, v in inputs.items()}
-    env |= {
-        "HOME": "/github/home",
-        "CI": "true",
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": "/github/workspace",
-        "GITHUB_EVENT_NAME": event,
-        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
-        "GITHUB_REF": ref,
-        "GITHUB_SHA": sha,
-        "GITHUB_REPOSITORY": "octo-org/executors",
-        "GITHUB_SERVER_URL": "http://127.0.0.1:9",
-        "GITHUB_API_URL": "http://127.0.0.1:9",
-        "GITHUB_RUN_ID": "42",
-        "GITHUB_OUTPUT": f"/github/file_commands/{output}",
-        "GITHUB_STEP_SUMMARY": f"/github/file_commands/{summary}",
-        "RUNNER_OS": "Linux",
-        "RUNNER_TEMP": "/github/home",
-    }
-    if event.startswith("pull_request"):
-        env |= {"GITHUB_BASE_REF": "main", "GITHUB_HEAD_REF": "feature"}
+    env = action_env(
+        inputs,
+        event=event,
+        ref=ref,
+        sha=sha,
+        workspace="/github/workspace",
+        event_path="/github/workflow/event.json",
+        output=f"/github/file_commands/{output}",
+        summary=f"/github/file_commands/{summary}",
+    )
+    env |= {"HOME": "/github/home", "RUNNER_OS": "Linux", "RUNNER_TEMP": "/github/home"}
     container = client.containers.run(
         image,
         environment=env,
@@ -315,7 +280,7 @@ def run_as_runner(
     return ContainerRun(
         code,
         log,
-        _parse_outputs((commands / output).read_text()),
+        parse_outputs((commands / output).read_text()),
         (commands / summary).read_text(),
     )
 

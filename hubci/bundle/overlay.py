@@ -125,8 +125,8 @@ def _copy_bytes(raw: IO[bytes], start: int, length: int, out: _Writer) -> None:
 
 
 def _central(info: zipfile.ZipInfo, offset: int, flags: int, name: bytes) -> bytes:
-    """The central record of a copied entry: its flags and name bytes as in its local header
-    (unzip checks that they agree), the rest from the old central record."""
+    """The central record of an entry written at ``offset``: the flags and name bytes as in
+    its local header (unzip checks that they agree), the rest from ``info``."""
     if offset > _LIMIT:
         raise _Unsupported
     dos_time = (info.date_time[3] << 11) | (info.date_time[4] << 5) | (info.date_time[5] // 2)
@@ -180,29 +180,12 @@ def _add(out: _Writer, name: str, data: bytes) -> bytes:
         + raw_name
         + payload
     )
-    return (
-        _CENTRAL.pack(
-            b"PK\x01\x02",
-            20,
-            3,
-            20,
-            0x800,
-            zipfile.ZIP_DEFLATED,
-            _DOS_TIME,
-            _DOS_DATE,
-            crc,
-            len(payload),
-            len(data),
-            len(raw_name),
-            0,
-            0,
-            0,
-            0,
-            (0o100644 << 16),
-            offset,
-        )
-        + raw_name
-    )
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.create_version, entry.create_system, entry.extract_version = 20, 3, 20
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.CRC, entry.compress_size, entry.file_size = crc, len(payload), len(data)
+    entry.external_attr = 0o100644 << 16
+    return _central(entry, offset, 0x800, raw_name)
 
 
 def _rewrite(source: Path, dest: Path, files: Mapping[str, bytes]) -> str:

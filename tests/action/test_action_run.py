@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubci.action.inputs import INPUTS, OUTPUTS, env_name
+from hubci.action.inputs import INPUTS, OUTPUTS
 from hubci.server.embedded import embedded_hub
+from testing.action_env import action_env, parse_outputs
 from testing.github_fake import GitHubFake
 from testing.hub import ALICE_TOKEN, TEST_BUILD_SECONDS, USERS
 
@@ -34,24 +35,6 @@ class Run:
     stderr: str
     outputs: dict[str, str]
     summary: str
-
-
-def _parse_outputs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delim = line.split("<<", 1)
-            value: list[str] = []
-            for inner in lines:
-                if inner == delim:
-                    break
-                value.append(inner)
-            out[name] = "\n".join(value)
-        else:
-            name, _, val = line.partition("=")
-            out[name] = val
-    return out
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -98,33 +81,17 @@ def run_action(
     output.write_text("")
     summary.write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
-    # every declared input arrives, empty when unset (action.yml defaults filled in by the runner)
-    defaults = yaml.safe_load((REPO / "action.yml").read_text())["inputs"]
-    for name in INPUTS:
-        default = str(defaults[name].get("default", ""))
-        env[env_name(name)] = "" if default.startswith("${{") else default
-    env |= {env_name(k): v for k, v in inputs.items()}
-    env |= {
-        "CI": "true",
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_EVENT_NAME": event,
-        "GITHUB_EVENT_PATH": str(runner / "event.json"),
-        "GITHUB_REF": ref,
-        "GITHUB_SHA": SHA,
-        "GITHUB_REPOSITORY": "octo-org/executors",
-        "GITHUB_SERVER_URL": "http://127.0.0.1:9",
-        "GITHUB_API_URL": "http://127.0.0.1:9",
-        "GITHUB_RUN_ID": "42",
-        "GITHUB_OUTPUT": str(output),
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "RUNNER_TEMP": str(runner),
-        "NO_PROXY": "127.0.0.1,localhost",
-        **(extra_env or {}),
-    }
-    if event.startswith("pull_request"):
-        env["GITHUB_BASE_REF"] = "main"
-        env["GITHUB_HEAD_REF"] = "feature"
+    env |= action_env(
+        inputs,
+        event=event,
+        ref=ref,
+        sha=SHA,
+        workspace=str(workspace),
+        event_path=str(runner / "event.json"),
+        output=str(output),
+        summary=str(summary),
+    )
+    env |= {"RUNNER_TEMP": str(runner), "NO_PROXY": "127.0.0.1,localhost", **(extra_env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "hubci", "action"],
         cwd=workspace,
@@ -138,7 +105,7 @@ def run_action(
         proc.returncode,
         proc.stdout,
         proc.stderr,
-        _parse_outputs(output.read_text()),
+        parse_outputs(output.read_text()),
         summary.read_text(),
     )
 
