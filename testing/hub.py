@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,11 +87,17 @@ def start_hub_process(
     users: dict[str, str],
     args: Sequence[str] = (),
     timeout: float = START_TIMEOUT,
+    env: Mapping[str, str] | None = None,
 ) -> HubProcess:
-    """Start ``hubci hub serve`` (users passed via ``HUBCI_HUB_USERS``, not argv)."""
+    """Start ``hubci hub serve`` (users passed via ``HUBCI_HUB_USERS``, not argv); ``env`` adds
+    to the environment (e.g. the ``DOCKER_HOST`` of its builds)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     stderr_path = data_dir.parent / f"{data_dir.name}-serve-{time.monotonic_ns()}.log"
-    env = {**os.environ, "HUBCI_HUB_USERS": " ".join(f"{n}={t}" for n, t in users.items())}
+    env = {
+        **os.environ,
+        **(env or {}),
+        "HUBCI_HUB_USERS": " ".join(f"{n}={t}" for n, t in users.items()),
+    }
     cmd = [
         sys.executable,
         "-m",

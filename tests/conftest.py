@@ -9,7 +9,13 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: fixture modules shared by the suite (each adds fixtures only)
-pytest_plugins = ["testing.github_fake", "testing.hub", "testing.engine", "testing.action_image"]
+pytest_plugins = [
+    "testing.github_fake",
+    "testing.hub",
+    "testing.engine",
+    "testing.action_image",
+    "testing.registry",
+]
 
 
 @pytest.fixture(autouse=True)

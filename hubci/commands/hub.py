@@ -49,6 +49,13 @@ def hub() -> None:
     show_default=True,
     help="check: verify and simulate the build; docker: build real images.",
 )
+@click.option(
+    "--registry",
+    metavar="URL",
+    envvar="HUBCI_HUB_REGISTRY",
+    help="Push every built image to this registry (http(s)://HOST[:PORT]; needs --builder "
+    "docker); the Hub issues its tokens (docs/self-hosting.md).",
+)
 @click.option("--fault", "faults", multiple=True, metavar="SPEC", help=FAULT_HELP)
 @click.option(
     "--build-seconds",
@@ -70,6 +77,7 @@ def serve(
     data_dir: Path | None,
     users: tuple[str, ...],
     builder: str,
+    registry: str | None,
     faults: tuple[str, ...],
     build_seconds: float,
     workers: int,
@@ -84,6 +92,7 @@ def serve(
             data_dir=data_dir,
             users=users,
             builder=builder,
+            registry=registry,
             faults=faults,
             build_seconds=build_seconds,
             workers=workers,

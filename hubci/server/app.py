@@ -7,6 +7,8 @@ uvicorn serves. Errors before a stream are JSON envelopes with a ``readableMessa
 from __future__ import annotations
 
 import asyncio
+import base64
+import hmac
 import logging
 import shutil
 from collections.abc import AsyncIterator
@@ -23,8 +25,10 @@ from hubci.server import auth
 from hubci.server.builders import get_builder
 from hubci.server.config import HubConfig, prepare_data_dir
 from hubci.server.faults import Faults
+from hubci.server.publish import Publisher
 from hubci.server.pushreq import PushFields, Rejection, bad, parse_bool, parse_push
 from hubci.server.records import ExecutorRow, NewTask, TagProtected, now_iso
+from hubci.server.registry_tokens import DEFAULT_SERVICE, Caller, TokenIssuer, parse_scopes
 from hubci.server.replies import (
     NDJSON,
     CollapseSlashes,
@@ -69,9 +73,14 @@ class Hub:
         options: dict[str, Any] = dict(config.builder_options)
         if config.builder == "check":
             options.setdefault("build_seconds", config.build_seconds)
-        self.workers = Workers(
-            self.store, self.bell, config, self.faults, get_builder(config.builder, **options)
-        )
+        builder = get_builder(config.builder, **options)
+        #: the registry's token issuer (None: no --registry, nothing to issue tokens for)
+        self.issuer: TokenIssuer | None = None
+        publisher = None
+        if config.registry is not None:
+            self.issuer = TokenIssuer.for_data_dir(self.data_dir)
+            publisher = Publisher(config.registry, self.issuer, builder)
+        self.workers = Workers(self.store, self.bell, config, self.faults, builder, publisher)
         self.reads = Reads(self.store, self.data_dir, UrlSigner.for_data_dir(self.data_dir))
         self.recovered = self.workers.recover()
 
@@ -87,6 +96,7 @@ class Hub:
         routes = [
             Route("/v2/rpc/{method}", self.rpc, methods=["POST"]),
             Route("/v2/.well-known/jwks.json", self.jwks, methods=["GET"]),
+            Route("/v2/registry/token", self.registry_token, methods=["GET"]),
             Route("/v2/executor/download/{build_id}", self.download, methods=["GET"]),
         ]
         app = Starlette(routes=routes)
@@ -132,7 +142,58 @@ class Hub:
             raise bad("Bad request body: the client went away while sending it") from exc
 
     async def jwks(self, _request: Request) -> Response:
-        return JSONResponse({"keys": []})
+        return JSONResponse(self.issuer.jwks() if self.issuer is not None else {"keys": []})
+
+    async def registry_token(self, request: Request) -> Response:
+        """The registry's token endpoint (hubci.server.registry_tokens): HTTP Basic with any
+        user name and a Hub token as the password, or no credentials (anonymous)."""
+        if self.issuer is None:
+            return error(404, 40401, "This Hub has no image registry (hub serve --registry)")
+        caller = self._registry_caller(request.headers.get("authorization"))
+        if caller is None:
+            body = {"errors": [{"code": "UNAUTHORIZED", "message": "unknown credentials"}]}
+            headers = {"WWW-Authenticate": 'Basic realm="hubci hub"'}
+            return JSONResponse(body, status_code=401, headers=headers)
+        service = request.query_params.get("service") or DEFAULT_SERVICE
+        if len(service) > 200 or not service.isprintable():
+            return JSONResponse({"errors": [{"code": "DENIED", "message": "bad service"}]}, 400)
+        scopes = parse_scopes(request.query_params.getlist("scope"))
+        answer = self.issuer.answer(caller, service, scopes, self._executor_access)
+        return JSONResponse(answer)
+
+    def _registry_caller(self, header: str | None) -> Caller | None:
+        """Who the token request comes from; None for credentials this Hub does not know.
+        The official client's credential helper sends ``anonymous`` when it has no token."""
+        assert self.issuer is not None
+        if not header:
+            return Caller()
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            token = auth.token_from_header(header)
+            user = self.store.authenticate(token)
+            return Caller(user=user) if user is not None else None
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        _name, sep, password = decoded.partition(":")
+        if not sep or password in ("", "anonymous"):
+            return Caller()
+        if hmac.compare_digest(password.encode(), self.issuer.hub_password.encode()):
+            return Caller(hub=True)
+        user = self.store.authenticate(password)
+        return Caller(user=user) if user is not None else None
+
+    def _executor_access(self, executor_id: str) -> tuple[str, str] | None:
+        found = self.store.executor_by_id(executor_id)
+        return (found.owner, found.visibility) if found is not None else None
+
+    async def list_registries(self, request: Request) -> Response:
+        """``dockerRegistry.listInternalRegistries``: the registries whose credentials the
+        official client's ``jina auth login`` hands to its Docker credential helper."""
+        await self._drain(request)
+        hosts = [self.config.registry.host] if self.config.registry is not None else []
+        return JSONResponse({"code": 200, "status": 20000, "message": "success", "data": hosts})
 
     async def rpc(self, request: Request) -> Response:
         method = request.path_params["method"]
@@ -143,6 +204,7 @@ class Hub:
             "executor.listAsyncTasks": self.list_tasks,
             "executor.queryProgress": self.query_progress,
             "executor.getPackage": self.get_package,
+            "dockerRegistry.listInternalRegistries": self.list_registries,
         }.get(method)
         if handler is None:
             await self._drain(request)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hubci import rules
 from hubci.errors import ConfigError
+from hubci.image.registry import RegistryTarget
 from hubci.secret import Secret
 
 #: Names a Hub account may have (they are namespaces: ``jinaai://NAME/Executor``).
@@ -27,6 +28,7 @@ LOCAL_TOKEN_FILE = "local-token"
 DATA_DIR_ENTRIES = frozenset(
     {"hub.db", "hub.db-wal", "hub.db-shm", "hub.db-journal", "hub.lock", "bundles", "work"}
     | {LOCAL_TOKEN_FILE, "download-signing.key", "packages"}
+    | {"registry-token.key", "registry-token.crt", "registry-token.crt.tmp"}
 )
 
 
@@ -124,3 +126,5 @@ class HubConfig:
     max_extract_entries: int = rules.HUB_MAX_EXTRACT_ENTRIES
     max_compression_ratio: float = rules.HUB_MAX_COMPRESSION_RATIO
     builder_options: Mapping[str, object] = field(default_factory=dict)
+    #: where built images are pushed (``hub serve --registry``); None: they stay in the Engine
+    registry: RegistryTarget | None = None

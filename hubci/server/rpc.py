@@ -66,6 +66,24 @@ def download_path(build_id: str) -> str:
     return f"/v2/executor/download/{build_id}"
 
 
+def containers(build: BuildRow, tag: str | None, prefer: object) -> list[str]:
+    """The build's image references, the one for ``tag`` first (the client uses the first);
+    with a registry and a ``preferPlatform`` the build has, that platform's own image."""
+    refs = list(build.images)
+    wanted = tag if tag in build.tags else (build.tags[0] if build.tags else None)
+    if wanted is None:
+        return refs
+    first = next((ref for ref in refs if ref.endswith(f":{wanted}")), None)
+    registry = build.params.get("registry")
+    if isinstance(registry, dict) and isinstance(prefer, str) and first is not None:
+        slug = registry.get("platforms", {}).get(prefer.strip())
+        if isinstance(slug, str):
+            first = f"{first}-{slug}"
+    if first is None:
+        return refs
+    return [first, *(ref for ref in refs if ref != first)]
+
+
 class Reads:
     def __init__(self, store: Store, data_dir: Path, signer: UrlSigner | None = None) -> None:
         self.store = store
@@ -201,7 +219,7 @@ class Reads:
                 },
             },
             "package": {
-                "containers": build.images,
+                "containers": containers(build, tag, fields.get("preferPlatform")),
                 "download": self.download_url(base, executor, build.id),
                 "md5": self.package_file(build)[1],
             },

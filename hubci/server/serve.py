@@ -12,6 +12,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubci.errors import ConfigError
+from hubci.image.registry import RegistryTarget, parse_registry_url
 from hubci.output.console import Console
 from hubci.secret import Secret
 from hubci.server.config import (
@@ -23,6 +25,7 @@ from hubci.server.config import (
     prepare_data_dir,
 )
 from hubci.server.faults import parse_fault
+from hubci.server.registry_tokens import CERT_FILE, ISSUER
 
 log = logging.getLogger("hubci.server")
 
@@ -37,6 +40,7 @@ class ServeOptions:
     faults: Sequence[str]
     build_seconds: float
     workers: int
+    registry: str | None = None  # URL
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -56,6 +60,21 @@ def _configure_logging() -> None:
     root.setLevel(logging.INFO)
 
 
+def _registry(options: ServeOptions) -> RegistryTarget | None:
+    """``--registry``, checked; ConfigError naming the fix."""
+    if options.registry is None:
+        return None
+    try:
+        target = parse_registry_url(options.registry)
+    except ValueError as exc:
+        msg = f"--registry: {exc}"
+        raise ConfigError(msg, hint="e.g. --registry http://127.0.0.1:5000") from None
+    if options.builder != "docker":
+        msg = "--registry needs --builder docker: the check builder makes no images to push"
+        raise ConfigError(msg, hint="add --builder docker, or leave out --registry")
+    return target
+
+
 def run_serve(options: ServeOptions) -> None:
     """Serve until SIGTERM/SIGINT; raise ConfigError/UsageError for bad options."""
     from hubci.server.app import Hub
@@ -64,6 +83,7 @@ def run_serve(options: ServeOptions) -> None:
 
     for spec in options.faults:
         parse_fault(spec)
+    registry = _registry(options)
     users = check_accounts(parse_user(spec) for spec in options.users)
     generated = not users
     if generated:
@@ -76,6 +96,7 @@ def run_serve(options: ServeOptions) -> None:
         faults=tuple(options.faults),
         build_seconds=options.build_seconds,
         workers=options.workers,
+        registry=registry,
     )
     _configure_logging()
     with ExitStack() as stack:
@@ -102,6 +123,15 @@ def run_serve(options: ServeOptions) -> None:
             log.info(
                 "data folder %s, builder %s, users %s", folder, config.builder, ", ".join(users)
             )
+            if registry is not None:
+                log.info(
+                    "images go to %s; its auth.token: realm %s/v2/registry/token, issuer %s, "
+                    "rootcertbundle %s",
+                    registry.url,
+                    url,
+                    ISSUER,
+                    folder / CERT_FILE,
+                )
             if not is_loopback(options.host):
                 log.warning("listening on %s: anyone who can reach it can try tokens", url)
             if generated:

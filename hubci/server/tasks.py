@@ -21,6 +21,7 @@ from hubci.secret import Secret
 from hubci.server.builders import Builder, BuildJob, ReuseJob
 from hubci.server.config import HubConfig
 from hubci.server.faults import Faults
+from hubci.server.publish import Publisher, PublishFailed
 from hubci.server.records import (
     BuildRow,
     ExecutorRow,
@@ -59,9 +60,17 @@ class StepFailed(Exception):
 
 class Workers:
     def __init__(
-        self, store: Store, bell: Bell, config: HubConfig, faults: Faults, builder: Builder
+        self,
+        store: Store,
+        bell: Bell,
+        config: HubConfig,
+        faults: Faults,
+        builder: Builder,
+        publisher: Publisher | None = None,
     ) -> None:
         self.store = store
+        #: pushes each build's images to the registry (None: they stay in the Engine)
+        self.publisher = publisher
         self.bell = bell
         self.config = config
         self.faults = faults
@@ -357,11 +366,23 @@ class Workers:
         upload is deleted)."""
         tid = task.id
         params = task.data["buildParams"]
+        self._emit(tid, {"type": "start", "subject": "pushImage"})
+        images = [f"{image}:{tag}" for tag in tags]
+        if self.publisher is not None:
+            try:
+                published = self.publisher.publish(
+                    image, tags, made["imageIds"], lambda line: self._console(tid, line)
+                )
+            except PublishFailed as exc:
+                text = redact(str(exc))
+                payload = {"code": 500, "status": 50002, "message": text, "readableMessage": text}
+                raise StepFailed("pushImage", "Failed to push the executor image", payload) from exc
+            images = published.references
+            made = {**made, "registry": {"host": published.host, "platforms": published.platforms}}
         bundle = str(task.data["uploadedZipFile"])
         if earlier is not None and (self.config.data_dir / earlier.bundle).is_file():
             self._drop_bundle(task)
             bundle = earlier.bundle
-        self._emit(tid, {"type": "start", "subject": "pushImage"})
         build_id = new_object_id()
         build = BuildRow(
             id=build_id,
@@ -369,7 +390,7 @@ class Workers:
             task_id=tid,
             tags=tags,
             platforms=list(params["platforms"]),
-            images=[f"{image}:{tag}" for tag in tags],
+            images=images,
             md5=str(task.data["md5sum"]),
             bundle=bundle,
             build_env_keys=list(params["buildSecrets"]),

@@ -52,6 +52,16 @@ class ReuseJob:
     image_ids: Mapping[str, str]  # platform -> the image id the earlier build made
 
 
+@dataclass(frozen=True)
+class PushJob:
+    """Push one platform's image to a registry, as ``reference`` (``HOST/REPO:TAG``)."""
+
+    image_id: str
+    reference: str
+    username: str
+    password: Secret  # the Hub's own registry password (hubci.server.registry_tokens)
+
+
 class Builder(Protocol):
     #: whether a build reads the files' content (False: names and sizes only, so the Hub may
     #: unpack large files as sparse placeholders)
@@ -63,6 +73,10 @@ class Builder(Protocol):
 
     def reuse(self, job: ReuseJob, log: Callable[[str], None]) -> bool:
         """Tag the images of ``job``; False when one is gone (the Hub then builds again)."""
+        ...
+
+    def push(self, job: PushJob, log: Callable[[str], None]) -> str | None:
+        """Push ``job``'s image to its registry; None when done, else a one-line error."""
         ...
 
 

@@ -22,7 +22,7 @@ from hubci.dockerfile import (
     outside_context,
     parse_dockerfile,
 )
-from hubci.server.builders import BuildJob, BuildOutcome, ReuseJob
+from hubci.server.builders import BuildJob, BuildOutcome, PushJob, ReuseJob
 
 _REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
 _REQ_REF = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -169,3 +169,8 @@ class CheckBuilder:
         for tag in job.tags:
             log(f"Successfully tagged {job.image}:{tag}")
         return True
+
+    def push(self, job: PushJob, log: Callable[[str], None]) -> str | None:  # noqa: ARG002
+        """It makes no images, so there is nothing to push (hub serve refuses --registry
+        with this builder)."""
+        return f"the check builder makes no image to push as {job.reference}"

@@ -18,7 +18,7 @@ from typing import Any
 from hubci.errors import EngineUnavailable
 from hubci.image.builder import BuildSpec, build_platform, platform_slug
 from hubci.image.engine import EngineInfo, connect, normalize_arch
-from hubci.server.builders import BuildJob, BuildOutcome, ReuseJob
+from hubci.server.builders import BuildJob, BuildOutcome, PushJob, ReuseJob
 
 DOCKER_BUILD_FAILED = "docker build exited with code 1"
 
@@ -103,6 +103,40 @@ class DockerBuilder:
             return False
         return True
 
+    def push(self, job: PushJob, log: Callable[[str], None]) -> str | None:
+        """Tag the image as ``job.reference``, push it through the Engine (which uploads the
+        layers the registry lacks), then drop that tag again: the Engine keeps its own names."""
+        import docker.errors
+
+        try:
+            client, _engine = self._connect()
+        except EngineUnavailable as exc:
+            return exc.message
+        repository, _, tag = job.reference.rpartition(":")
+        auth = {"username": job.username, "password": job.password.reveal()}
+        try:
+            client.api.tag(job.image_id, repository, tag)
+            try:
+                events = client.api.push(
+                    repository, tag=tag, auth_config=auth, stream=True, decode=True
+                )
+                for event in events:
+                    if not isinstance(event, dict):
+                        continue
+                    if event.get("error") or event.get("errorDetail"):
+                        detail = event.get("errorDetail")
+                        text = detail.get("message") if isinstance(detail, dict) else None
+                        return f"pushing {job.reference} failed: {text or event.get('error')}"
+                    status = event.get("status")
+                    if isinstance(status, str) and status.startswith(("Pushed", "latest", tag)):
+                        log(status)
+            finally:
+                client.api.remove_image(job.reference, noprune=True)
+        except (docker.errors.DockerException, OSError) as exc:
+            return f"pushing {job.reference} failed: {_engine_reason(exc)}"
+        log(f"Pushed {job.reference}")
+        return None
+
     def _tag_plain(
         self, client: Any, engine: EngineInfo, image: str, tags: tuple[str, ...], platform: str,
         image_id: str,
@@ -119,6 +153,12 @@ class DockerBuilder:
                 if held is not None and _platform_of(held.attrs) == engine.platform:
                     continue
             client.api.tag(image_id, image, tag)
+
+
+def _engine_reason(exc: BaseException) -> str:
+    explanation = getattr(exc, "explanation", None)
+    text = explanation if isinstance(explanation, str) and explanation else type(exc).__name__
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 def _platform_of(attrs: dict[str, Any]) -> str:

@@ -1,0 +1,264 @@
+"""``hubci hub serve --builder docker --registry URL``: images in a real registry, tokens by the Hub.
+
+One stack per module, all on loopback: a CNCF distribution registry (Debian's
+``docker-registry``) with ``auth: token`` pointing at the Hub, an Engine the Hub builds and
+pushes with, a second, empty Engine that pulls as a consumer would, and ``hubci hub serve`` as
+its own process on the port the registry's realm names.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+
+from testing.engine import EngineService, EngineStartError, start_engine, unavailable
+from testing.hub import ALICE, ALICE_TOKEN, BOB_TOKEN, USERS, HubProcess, start_hub_process
+from testing.registry import (
+    RegistryService,
+    RegistryStartError,
+    TokenAuth,
+    free_port,
+    start_registry,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+
+@dataclass
+class Stack:
+    hub: HubProcess
+    registry: RegistryService
+    builds: EngineService
+    consumer: EngineService
+    data: Path
+
+    def package(self, ref: str, token: str | None = None, **fields: Any) -> requests.Response:
+        headers = {"Authorization": f"token {token}"} if token else {}
+        body = {"id": ref, "include": ["code", "docker"], **fields}
+        return requests.post(
+            f"{self.hub.url}/v2/rpc/executor.getPackage", json=body, headers=headers, timeout=30
+        )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, registry_binary: str) -> Iterator[Stack]:
+    del registry_binary  # only its check (skip or fail when docker-registry is missing)
+    root = tmp_path_factory.mktemp("registry-stack")
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    started: list[Any] = []
+    try:
+        try:
+            builds = start_engine(root / "builds", insecure_registries=(host,))
+            started.append(builds)
+            consumer = start_engine(root / "consumer", insecure_registries=(host,))
+            started.append(consumer)
+        except EngineStartError as exc:
+            unavailable(str(exc))
+        args = ["--builder", "docker", "--registry", f"http://{host}"]
+        hub = start_hub_process(
+            root / "hub",
+            port=free_port(),
+            users=USERS,
+            args=args,
+            env={"DOCKER_HOST": builds.url},
+        )
+        started.append(hub)
+        auth = TokenAuth(
+            realm=f"{hub.url}/v2/registry/token",
+            certificate=root / "hub" / "registry-token.crt",
+        )
+        try:
+            registry = start_registry(root / "registry", token_auth=auth, port=port)
+        except RegistryStartError as exc:
+            pytest.fail(str(exc))
+        started.append(registry)
+        yield Stack(hub, registry, builds, consumer, root / "hub")
+    finally:
+        for service in reversed(started):
+            service.stop()
+
+
+def _push(
+    run_hubci: Callable[[list[str]], Any], stack: Stack, folder: Path, *args: str
+) -> dict[str, Any]:
+    cmd = ["push", str(folder), "--hub-url", stack.hub.url, "--token", ALICE_TOKEN]
+    result = run_hubci([*cmd, "--format", "json", *args])
+    assert result.code == 0, result.err + stack.hub.stderr()[-3000:]
+    found: dict[str, Any] = json.loads(result.out)
+    return found
+
+
+def _auth(token: str) -> dict[str, str]:
+    """What the official client's credential helper gives the Engine."""
+    return {"username": "<token>", "password": token}
+
+
+def test_a_public_build_is_pulled_from_the_registry_by_an_empty_engine(
+    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+) -> None:
+    started = time.monotonic()
+    pushed = _push(run_hubci, stack, scratch_executor, "--public", "-t", "v1")
+    pushed_at = time.monotonic()
+    executor_id = pushed["executor"]["id"]
+    answer = stack.package(f"{ALICE}/{pushed['executor']['name']}", tag="v1")
+    assert answer.status_code == 200, answer.text
+    containers = answer.json()["data"]["package"]["containers"]
+    assert containers[0] == f"{stack.registry.host}/jinahub/{executor_id}:v1"
+    client = stack.consumer.client()
+    try:
+        image = client.images.pull(containers[0])  # anonymous: a public executor
+        pulled_at = time.monotonic()
+        assert image.attrs["Config"]["Labels"]["org.example.kind"] == "scratch-executor"
+        assert image.attrs["Architecture"] == "amd64"
+    finally:
+        client.close()
+    print(f"push {pushed_at - started:.2f} s, pull {pulled_at - pushed_at:.2f} s")
+
+
+def test_a_private_multi_platform_build_is_one_index_and_only_its_owner_pulls_it(
+    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+) -> None:
+    import docker.errors
+
+    platforms = "linux/amd64,linux/arm64"
+    pushed = _push(
+        run_hubci, stack, scratch_executor, "--private", "-t", "v2", "--platform", platforms
+    )
+    executor_id = pushed["executor"]["id"]
+    ref = f"{ALICE}/{pushed['executor']['name']}"
+    answer = stack.package(ref, ALICE_TOKEN, tag="v2")
+    assert answer.status_code == 200, answer.text
+    plain = f"{stack.registry.host}/jinahub/{executor_id}:v2"
+    assert answer.json()["data"]["package"]["containers"][0] == plain
+    arm = stack.package(ref, ALICE_TOKEN, tag="v2", preferPlatform="linux/arm64")
+    assert arm.json()["data"]["package"]["containers"][0] == f"{plain}-linux-arm64"
+
+    # the plain tag is one index over both platforms, as the registry keeps it
+    token = _token(stack, ALICE_TOKEN, f"repository:jinahub/{executor_id}:pull")
+    index = requests.get(
+        f"{stack.registry.url}/v2/jinahub/{executor_id}/manifests/v2",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.oci.image.index.v1+json, "
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+        },
+        timeout=30,
+    )
+    assert index.status_code == 200, index.text
+    listed = {
+        f"{m['platform']['os']}/{m['platform']['architecture']}"
+        for m in index.json()["manifests"]
+    }
+    assert listed == {"linux/amd64", "linux/arm64"}
+
+    client = stack.consumer.client()
+    try:
+        with pytest.raises(docker.errors.APIError):
+            client.images.pull(plain)  # anonymous
+        with pytest.raises(docker.errors.APIError):
+            client.images.pull(plain, auth_config=_auth(BOB_TOKEN))
+        with pytest.raises(docker.errors.APIError):
+            client.images.pull(plain, auth_config=_auth("not-a-token-of-this-hub"))
+        image = client.images.pull(plain, auth_config=_auth(ALICE_TOKEN))
+        assert image.attrs["Architecture"] == "amd64"  # the index gave the engine's platform
+        other = client.images.pull(f"{plain}-linux-arm64", auth_config=_auth(ALICE_TOKEN))
+        assert other.attrs["Architecture"] == "arm64"
+    finally:
+        client.close()
+
+
+def _token(stack: Stack, password: str | None, scope: str) -> str:
+    auth = None if password is None else ("<token>", password)
+    answer = requests.get(
+        f"{stack.hub.url}/v2/registry/token",
+        params={"service": "hubci-registry", "scope": scope},
+        auth=auth,
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["token"]
+    return token
+
+
+def test_the_token_endpoint_grants_what_the_hub_allows_and_signs_with_its_published_key(
+    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+) -> None:
+    pushed = _push(run_hubci, stack, scratch_executor, "--private", "-t", "v3")
+    scope = f"repository:jinahub/{pushed['executor']['id']}:pull,push"
+    keys = requests.get(f"{stack.hub.url}/v2/.well-known/jwks.json", timeout=30).json()["keys"]
+    assert len(keys) == 1 and keys[0]["x5c"], keys
+    key = jwt.PyJWK(keys[0])
+
+    def access(password: str | None) -> list[Any]:
+        claims = jwt.decode(
+            _token(stack, password, scope), key, algorithms=["ES256"], audience="hubci-registry"
+        )
+        assert claims["iss"] == "hubci-hub"
+        assert 0 < claims["exp"] - time.time() <= 300
+        found: list[Any] = claims["access"]
+        return found
+
+    name = f"jinahub/{pushed['executor']['id']}"
+    assert access(ALICE_TOKEN) == [{"type": "repository", "name": name, "actions": ["pull"]}]
+    assert access(BOB_TOKEN) == []
+    assert access(None) == []
+    assert access("anonymous") == []  # the credential helper's word for "no token"
+    refused = requests.get(
+        f"{stack.hub.url}/v2/registry/token",
+        params={"scope": scope},
+        auth=("<token>", "not-a-token-of-this-hub"),
+        timeout=30,
+    )
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Basic")
+    hosts = requests.post(
+        f"{stack.hub.url}/v2/rpc/dockerRegistry.listInternalRegistries", timeout=30
+    ).json()
+    assert hosts["data"] == [stack.registry.host]
+
+
+def test_the_registry_refuses_tokens_the_hub_did_not_sign(stack: Stack) -> None:
+    """A token signed by another key (with its own certificate in x5c) is refused."""
+    from cryptography.hazmat.primitives import serialization
+
+    from hubci.server.registry_tokens import _new_key, _self_signed
+
+    key_pem = _new_key()
+    cert = serialization.load_pem_private_key(key_pem, password=None)
+    x5c = base64.b64encode(
+        __import__("cryptography.x509", fromlist=["x"])
+        .load_pem_x509_certificate(_self_signed(key_pem))
+        .public_bytes(serialization.Encoding.DER)
+    ).decode()
+    now = int(time.time())
+    forged = jwt.encode(
+        {
+            "iss": "hubci-hub",
+            "sub": "mallory",
+            "aud": "hubci-registry",
+            "exp": now + 60,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": "x",
+            "access": [{"type": "repository", "name": "jinahub/abcdefgh", "actions": ["push"]}],
+        },
+        cert,  # type: ignore[arg-type]
+        algorithm="ES256",
+        headers={"x5c": [x5c]},
+    )
+    answer = requests.get(
+        f"{stack.registry.url}/v2/jinahub/abcdefgh/tags/list",
+        headers={"Authorization": f"Bearer {forged}"},
+        timeout=30,
+    )
+    assert answer.status_code == 401
