@@ -96,7 +96,7 @@ class Hub:
         routes = [
             Route("/v2/rpc/{method}", self.rpc, methods=["POST"]),
             Route("/v2/.well-known/jwks.json", self.jwks, methods=["GET"]),
-            Route("/v2/registry/token", self.registry_token, methods=["GET"]),
+            Route("/v2/registry/token", self.registry_token, methods=["GET", "POST"]),
             Route("/v2/executor/download/{build_id}", self.download, methods=["GET"]),
         ]
         app = Starlette(routes=routes)
@@ -145,19 +145,38 @@ class Hub:
         return JSONResponse(self.issuer.jwks() if self.issuer is not None else {"keys": []})
 
     async def registry_token(self, request: Request) -> Response:
-        """The registry's token endpoint (hubci.server.registry_tokens): HTTP Basic with any
-        user name and a Hub token as the password, or no credentials (anonymous)."""
+        """The registry's token endpoint (hubci.server.registry_tokens). GET (Docker's token
+        scheme): HTTP Basic with any user name and a Hub token as the password, or nothing
+        (anonymous). POST (its OAuth2 form, which Engines use for an identity token such as
+        the official client's credential helper gives): ``grant_type=refresh_token`` with a
+        Hub token, or ``grant_type=password``."""
         if self.issuer is None:
+            await self._drain(request)
             return error(404, 40401, "This Hub has no image registry (hub serve --registry)")
-        caller = self._registry_caller(request.headers.get("authorization"))
+        if request.method == "POST":
+            fields = await self._fields(request)
+            grant_type = str(fields.get("grant_type") or "")
+            if grant_type == "refresh_token":
+                caller = self._token_caller(str(fields.get("refresh_token") or ""))
+            elif grant_type == "password":
+                caller = self._token_caller(str(fields.get("password") or ""))
+            else:
+                caller = None
+            service = str(fields.get("service") or "")
+            scope_values = [str(fields.get("scope") or "")]
+        else:
+            caller = self._registry_caller(request.headers.get("authorization"))
+            service = request.query_params.get("service") or ""
+            scope_values = request.query_params.getlist("scope")
         if caller is None:
             body = {"errors": [{"code": "UNAUTHORIZED", "message": "unknown credentials"}]}
             headers = {"WWW-Authenticate": 'Basic realm="hubci hub"'}
             return JSONResponse(body, status_code=401, headers=headers)
-        service = request.query_params.get("service") or DEFAULT_SERVICE
+        service = service or DEFAULT_SERVICE
         if len(service) > 200 or not service.isprintable():
-            return JSONResponse({"errors": [{"code": "DENIED", "message": "bad service"}]}, 400)
-        scopes = parse_scopes(request.query_params.getlist("scope"))
+            body = {"errors": [{"code": "DENIED", "message": "bad service name"}]}
+            return JSONResponse(body, status_code=400)
+        scopes = parse_scopes(scope_values)
         answer = self.issuer.answer(caller, service, scopes, self._executor_access)
         return JSONResponse(answer)
 
@@ -177,7 +196,13 @@ class Hub:
         except (ValueError, UnicodeDecodeError):
             return None
         _name, sep, password = decoded.partition(":")
-        if not sep or password in ("", "anonymous"):
+        return self._token_caller(password) if sep else Caller()
+
+    def _token_caller(self, password: str) -> Caller | None:
+        """The caller a password names: none or ``anonymous`` (the credential helper's word
+        for "no token") is anonymous; None for a password this Hub does not know."""
+        assert self.issuer is not None
+        if password in ("", "anonymous"):
             return Caller()
         if hmac.compare_digest(password.encode(), self.issuer.hub_password.encode()):
             return Caller(hub=True)

@@ -208,9 +208,13 @@ class TokenIssuer:
                 access.append({"type": scope.type, "name": scope.name, "actions": list(actions)})
         token = self.issue(caller, service, access)
         issued = dt.datetime.fromtimestamp(int(self._clock()), tz=dt.timezone.utc)
+        granted = " ".join(
+            f"{item['type']}:{item['name']}:{','.join(item['actions'])}" for item in access
+        )
         return {
             "token": token,
             "access_token": token,
+            "scope": granted,
             "expires_in": LIFETIME_SECONDS,
             "issued_at": issued.isoformat().replace("+00:00", "Z"),
         }

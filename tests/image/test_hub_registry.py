@@ -1,4 +1,4 @@
-"""``hubci hub serve --builder docker --registry URL``: images in a real registry, tokens by the Hub.
+"""``hub serve --builder docker --registry URL``: images in a real registry, tokens by the Hub.
 
 One stack per module, all on loopback: a CNCF distribution registry (Debian's
 ``docker-registry``) with ``auth: token`` pointing at the Hub, an Engine the Hub builds and
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import requests
 
 from testing.engine import EngineService, EngineStartError, start_engine, unavailable
 from testing.hub import ALICE, ALICE_TOKEN, BOB_TOKEN, USERS, HubProcess, start_hub_process
+from testing.hubble import run_official
 from testing.registry import (
     RegistryService,
     RegistryStartError,
@@ -156,8 +158,7 @@ def test_a_private_multi_platform_build_is_one_index_and_only_its_owner_pulls_it
     )
     assert index.status_code == 200, index.text
     listed = {
-        f"{m['platform']['os']}/{m['platform']['architecture']}"
-        for m in index.json()["manifests"]
+        f"{m['platform']['os']}/{m['platform']['architecture']}" for m in index.json()["manifests"]
     }
     assert listed == {"linux/amd64", "linux/arm64"}
 
@@ -196,7 +197,8 @@ def test_the_token_endpoint_grants_what_the_hub_allows_and_signs_with_its_publis
     pushed = _push(run_hubci, stack, scratch_executor, "--private", "-t", "v3")
     scope = f"repository:jinahub/{pushed['executor']['id']}:pull,push"
     keys = requests.get(f"{stack.hub.url}/v2/.well-known/jwks.json", timeout=30).json()["keys"]
-    assert len(keys) == 1 and keys[0]["x5c"], keys
+    assert len(keys) == 1, keys
+    assert keys[0]["x5c"], keys
     key = jwt.PyJWK(keys[0])
 
     def access(password: str | None) -> list[Any]:
@@ -229,17 +231,15 @@ def test_the_token_endpoint_grants_what_the_hub_allows_and_signs_with_its_publis
 
 def test_the_registry_refuses_tokens_the_hub_did_not_sign(stack: Stack) -> None:
     """A token signed by another key (with its own certificate in x5c) is refused."""
+    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
     from hubci.server.registry_tokens import _new_key, _self_signed
 
     key_pem = _new_key()
-    cert = serialization.load_pem_private_key(key_pem, password=None)
-    x5c = base64.b64encode(
-        __import__("cryptography.x509", fromlist=["x"])
-        .load_pem_x509_certificate(_self_signed(key_pem))
-        .public_bytes(serialization.Encoding.DER)
-    ).decode()
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    certificate = x509.load_pem_x509_certificate(_self_signed(key_pem))
+    x5c = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
     now = int(time.time())
     forged = jwt.encode(
         {
@@ -252,7 +252,7 @@ def test_the_registry_refuses_tokens_the_hub_did_not_sign(stack: Stack) -> None:
             "jti": "x",
             "access": [{"type": "repository", "name": "jinahub/abcdefgh", "actions": ["push"]}],
         },
-        cert,  # type: ignore[arg-type]
+        key,  # type: ignore[arg-type]
         algorithm="ES256",
         headers={"x5c": [x5c]},
     )
@@ -262,3 +262,40 @@ def test_the_registry_refuses_tokens_the_hub_did_not_sign(stack: Stack) -> None:
         timeout=30,
     )
     assert answer.status_code == 401
+
+
+def test_the_official_client_logs_in_and_pulls_a_private_image_through_its_credential_helper(
+    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any], tmp_path: Path
+) -> None:
+    """``jina auth login`` asks ``listInternalRegistries`` and names its credential helper for
+    the registry in ``~/.docker/config.json``; ``jina hub pull jinaai+docker://…`` then pulls
+    into the Engine, which gets a token with the helper's identity token (OAuth2 POST)."""
+    import os
+
+    from testing.hubble import hubble_python, official_env
+
+    python = hubble_python()
+    pushed = _push(run_hubci, stack, scratch_executor, "--private", "-t", "v4")
+    name = pushed["executor"]["name"]
+    home = tmp_path / "home"
+    home.mkdir()
+    env = official_env(stack.hub.url, ALICE_TOKEN, home)
+    env["PATH"] = f"{python.parent}{os.pathsep}{env['PATH']}"  # docker-credential-jina-hubble
+    env["DOCKER_HOST"] = stack.consumer.url
+    login = subprocess.run(
+        [str(python), "-m", "hubble", "login"], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert login.returncode == 0, login.stdout + login.stderr
+    config = json.loads((home / ".docker" / "config.json").read_text(encoding="utf-8"))
+    assert config["credHelpers"] == {stack.registry.host: "jina-hubble"}
+    pull = run_official(["pull", f"jinaai+docker://{ALICE}/{name}:v4"], env=env, cwd=home)
+    assert pull.returncode == 0, pull.stdout[-2000:] + pull.stderr[-2000:]
+    reference = f"{stack.registry.host}/jinahub/{pushed['executor']['id']}:v4"
+    client = stack.consumer.client()
+    try:
+        # the client reports success even when the Engine's pull failed: ask the Engine
+        image = client.images.get(reference)
+        assert image.attrs["Config"]["Labels"]["org.example.kind"] == "scratch-executor"
+    finally:
+        client.close()
