@@ -184,6 +184,9 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
         (["--user", "alice=abcdefgh123", "--user", "bob=abcdefgh123"], "same token as"),
         (["--fault", "upload-status:999:1"], "CODE must be"),
         (["--builder", "magic"], "Invalid value for '--builder'"),
+        (["--registry", "http://127.0.0.1:5000"], "--registry needs --builder docker"),
+        (["--builder", "docker", "--registry", "127.0.0.1:5000"], "must start with http"),
+        (["--builder", "docker", "--registry", "http://r/x"], "no path or user"),
     ):
         done = _serve("--data-dir", str(tmp_path / "d"), *args)
         assert done.returncode == 2, (args, done.stderr)
