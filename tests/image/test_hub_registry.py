@@ -299,3 +299,22 @@ def test_the_official_client_logs_in_and_pulls_a_private_image_through_its_crede
         assert image.attrs["Config"]["Labels"]["org.example.kind"] == "scratch-executor"
     finally:
         client.close()
+
+
+def test_a_reused_build_puts_its_images_into_the_registry_under_the_new_tag(
+    stack: Stack, make_executor: Callable[..., Path], run_hubci: Callable[[list[str]], Any],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    folder = make_executor(tmp_path / "reused")
+    first = _push(run_hubci, stack, folder, "--public", "-t", "r1")
+    args = ["push", str(folder), "--hub-url", stack.hub.url, "--token", ALICE_TOKEN]
+    again = run_hubci([*args, "--public", "-t", "r2", "--force-build", "--format", "json"])
+    assert again.code == 0, again.err
+    assert "reusing build" in again.err
+    reference = f"{stack.registry.host}/jinahub/{first['executor']['id']}:r2"
+    client = stack.consumer.client()
+    try:
+        image = client.images.pull(reference)
+        assert image.attrs["Config"]["Labels"]["org.example.kind"] == "scratch-executor"
+    finally:
+        client.close()
