@@ -318,3 +318,23 @@ def test_a_reused_build_puts_its_images_into_the_registry_under_the_new_tag(
         assert image.attrs["Config"]["Labels"]["org.example.kind"] == "scratch-executor"
     finally:
         client.close()
+
+
+def test_a_registry_that_cannot_be_reached_fails_the_build_with_its_reason(
+    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any], tmp_path: Path
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    hub = start_hub_process(
+        tmp_path / "hub",
+        users=USERS,
+        args=["--builder", "docker", "--registry", nowhere],
+        env={"DOCKER_HOST": stack.builds.url},
+    )
+    try:
+        args = ["push", str(scratch_executor), "--hub-url", hub.url, "--token", ALICE_TOKEN]
+        result = run_hubci([*args, "--public", "-t", "x1"])
+    finally:
+        hub.stop()
+    assert result.code != 0
+    assert f"failed: the build failed: pushing {nowhere[len('http://') :]}/jinahub/" in result.out
+    assert "Traceback" not in result.err + hub.stderr()
