@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from testing.action_image import IMAGE, build_action_image, image_layers  # noqa: E402
 from testing.engine import EngineService, start_engine  # noqa: E402
+from testing.registry import free_port, start_registry  # noqa: E402
 
 MEDIA = ", ".join(
     [
@@ -42,36 +41,6 @@ MEDIA = ", ".join(
         "application/vnd.docker.distribution.manifest.v2+json",
     ]
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_registry(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        sys.exit("docker-registry is not installed (apt-get install -y docker-registry)")
-    config = folder / "registry.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {folder / 'data'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1) as answer:
-                if answer.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("the registry did not answer on 127.0.0.1")
 
 
 def compressed_layers(port: int, name: str, tag: str) -> list[int]:
@@ -123,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hubci-bench-start-", dir="/var/tmp"))
     port = free_port()
-    registry = start_registry(work, port)
+    registry = start_registry(work / "registry", port=port)
     engines: list[EngineService] = []
     try:
         registries = (f"127.0.0.1:{port}",)
@@ -176,8 +145,7 @@ def main() -> None:
     finally:
         for engine in engines:
             engine.stop()
-        registry.terminate()
-        registry.wait(10)
+        registry.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
