@@ -12,6 +12,7 @@ from hubci.server.embedded import HubHandle
 from hubci.server.signing import UrlSigner
 from testing.hub import BOB_TOKEN
 
+from . import helpers
 from .helpers import executor_files, executor_zip, push, rpc, terminal, zip_bytes
 
 
@@ -141,3 +142,24 @@ def test_an_unread_entry_with_a_broken_header_is_refused_at_once(hub: HubHandle)
     assert last["type"] == "error"
     assert last["subject"] == "extractZip"
     assert "no local file header" in last["message"]
+
+
+def test_behind_a_tls_proxy_on_loopback_links_name_the_public_url(hub: HubHandle) -> None:
+    """A proxy on the same host passes Host and X-Forwarded-Proto (docs/self-hosting.md): the
+    links the client is given must be its https URL, not the Hub's loopback port."""
+    terminal(push(hub.url, executor_zip("Proxied"), id="Proxied", private="True"))
+    headers = {
+        "Authorization": f"token {helpers.ALICE_TOKEN}",
+        "Host": "hub.example.com",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-For": "203.0.113.7",
+    }
+    answer = requests.post(
+        f"{hub.url}/v2/rpc/executor.getPackage",
+        json={"id": "alice/Proxied"},
+        headers=headers,
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    link = answer.json()["data"]["package"]["download"]
+    assert link.startswith("https://hub.example.com/v2/executor/download/"), link
