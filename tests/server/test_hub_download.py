@@ -10,9 +10,8 @@ import requests
 
 from hubci.server.embedded import HubHandle
 from hubci.server.signing import UrlSigner
-from testing.hub import BOB_TOKEN
+from testing.hub import ALICE_TOKEN, BOB_TOKEN
 
-from . import helpers
 from .helpers import executor_files, executor_zip, push, rpc, terminal, zip_bytes
 
 
@@ -149,7 +148,7 @@ def test_behind_a_tls_proxy_on_loopback_links_name_the_public_url(hub: HubHandle
     links the client is given must be its https URL, not the Hub's loopback port."""
     terminal(push(hub.url, executor_zip("Proxied"), id="Proxied", private="True"))
     headers = {
-        "Authorization": f"token {helpers.ALICE_TOKEN}",
+        "Authorization": f"token {ALICE_TOKEN}",
         "Host": "hub.example.com",
         "X-Forwarded-Proto": "https",
         "X-Forwarded-For": "203.0.113.7",
