@@ -164,13 +164,19 @@ def serve_folder(folder: Path) -> FolderServer:
     return FolderServer(f"http://127.0.0.1:{server.server_address[1]}/", server)
 
 
-def build_action_image(client: Any) -> str:
-    """Import the stand-in, then build the project's Dockerfile on it; the image's name."""
+def import_standin(client: Any) -> str:
+    """Import the stand-in base into the engine of ``client`` as :data:`STANDIN`; that name."""
     with standin_tarball().open("rb") as stream:
         answer = client.api.import_image(src=stream)
     image_id = json.loads(str(answer).strip().splitlines()[-1])["id"]
     repository, tag = STANDIN.rsplit(":", 1)
     client.api.tag(image_id, repository, tag)
+    return STANDIN
+
+
+def build_action_image(client: Any) -> str:
+    """Import the stand-in, then build the project's Dockerfile on it; the image's name."""
+    import_standin(client)
     wheels = serve_folder(wheelhouse())
     try:
         log: list[str] = []

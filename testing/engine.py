@@ -59,6 +59,10 @@ events_logfile_path = "{run}/events.log"
 tmp_dir = "{run}/libpod-tmp"
 volume_path = "{run}/volumes"
 runtime = "runc"
+
+[network]
+# a network made through this engine stays in its run folder, not in /etc/containers/networks
+network_config_dir = "{run}/networks"
 """
 
 

@@ -15,6 +15,7 @@ pytest_plugins = [
     "testing.engine",
     "testing.action_image",
     "testing.registry",
+    "testing.jina",
 ]
 
 
