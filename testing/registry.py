@@ -20,12 +20,18 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from testing.engine import REQUIRE_ENV, _death_signal
+
+if TYPE_CHECKING:
+    from testing.engine import EngineService
+    from testing.hub import HubProcess
 
 START_TIMEOUT_S = 20.0
 
@@ -173,3 +179,67 @@ def registry_binary() -> str:
             pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
         pytest.skip(reason)
     return found
+
+
+@dataclass
+class HubStack:
+    """A self-hosted Hub as docs/self-hosting.md sets it up, all on loopback: ``hubci hub serve
+    --builder docker --registry`` as its own process on a fixed port, a registry whose
+    ``auth: token`` trusts it, the Engine it builds and pushes with, and a second, empty Engine
+    that pulls as a consumer would."""
+
+    hub: HubProcess
+    registry: RegistryService
+    builds: EngineService
+    consumer: EngineService
+    data: Path
+
+    def stop(self) -> None:
+        for service in (self.hub, self.registry, self.builds, self.consumer):
+            service.stop()
+
+    def package(self, ref: str, token: str | None = None, **fields: Any) -> Any:
+        """The Hub's ``getPackage`` answer (a requests.Response) for ``ref``, as the client
+        asks when it needs the image too."""
+        import requests
+
+        headers = {"Authorization": f"token {token}"} if token else {}
+        body = {"id": ref, "include": ["code", "docker"], **fields}
+        url = f"{self.hub.url}/v2/rpc/executor.getPackage"
+        return requests.post(url, json=body, headers=headers, timeout=30)
+
+
+def start_stack(root: Path, users: Mapping[str, str], *, driver: str = "vfs") -> HubStack:
+    """Start a :class:`HubStack` with its state under ``root``; what started is stopped again
+    when a later part fails. Raises EngineStartError or RegistryStartError."""
+    from testing.engine import start_engine
+    from testing.hub import start_hub_process
+
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    started: list[Any] = []
+    try:
+        builds = start_engine(root / "builds", insecure_registries=(host,), storage_driver=driver)
+        started.append(builds)
+        consumer = start_engine(
+            root / "consumer", insecure_registries=(host,), storage_driver=driver
+        )
+        started.append(consumer)
+        hub = start_hub_process(
+            root / "hub",
+            port=free_port(),
+            users=dict(users),
+            args=["--builder", "docker", "--registry", f"http://{host}"],
+            env={"DOCKER_HOST": builds.url},
+        )
+        started.append(hub)
+        auth = TokenAuth(
+            realm=f"{hub.url}/v2/registry/token",
+            certificate=root / "hub" / "registry-token.crt",
+        )
+        registry = start_registry(root / "registry", token_auth=auth, port=port)
+    except BaseException:
+        for service in reversed(started):
+            service.stop()
+        raise
+    return HubStack(hub, registry, builds, consumer, root / "hub")

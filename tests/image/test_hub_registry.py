@@ -13,7 +13,6 @@ import json
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,77 +20,29 @@ import jwt
 import pytest
 import requests
 
-from testing.engine import EngineService, EngineStartError, start_engine, unavailable
-from testing.hub import ALICE, ALICE_TOKEN, BOB_TOKEN, USERS, HubProcess, start_hub_process
+from testing.engine import EngineStartError, unavailable
+from testing.hub import ALICE, ALICE_TOKEN, BOB_TOKEN, USERS, start_hub_process
 from testing.hubble import run_official
-from testing.registry import (
-    RegistryService,
-    RegistryStartError,
-    TokenAuth,
-    free_port,
-    start_registry,
-)
+from testing.registry import HubStack, RegistryStartError, free_port, start_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
 
-@dataclass
-class Stack:
-    hub: HubProcess
-    registry: RegistryService
-    builds: EngineService
-    consumer: EngineService
-    data: Path
-
-    def package(self, ref: str, token: str | None = None, **fields: Any) -> requests.Response:
-        headers = {"Authorization": f"token {token}"} if token else {}
-        body = {"id": ref, "include": ["code", "docker"], **fields}
-        return requests.post(
-            f"{self.hub.url}/v2/rpc/executor.getPackage", json=body, headers=headers, timeout=30
-        )
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, registry_binary: str) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, registry_binary: str) -> Iterator[HubStack]:
     del registry_binary  # only its check (skip or fail when docker-registry is missing)
-    root = tmp_path_factory.mktemp("registry-stack")
-    port = free_port()
-    host = f"127.0.0.1:{port}"
-    started: list[Any] = []
     try:
-        try:
-            builds = start_engine(root / "builds", insecure_registries=(host,))
-            started.append(builds)
-            consumer = start_engine(root / "consumer", insecure_registries=(host,))
-            started.append(consumer)
-        except EngineStartError as exc:
-            unavailable(str(exc))
-        args = ["--builder", "docker", "--registry", f"http://{host}"]
-        hub = start_hub_process(
-            root / "hub",
-            port=free_port(),
-            users=USERS,
-            args=args,
-            env={"DOCKER_HOST": builds.url},
-        )
-        started.append(hub)
-        auth = TokenAuth(
-            realm=f"{hub.url}/v2/registry/token",
-            certificate=root / "hub" / "registry-token.crt",
-        )
-        try:
-            registry = start_registry(root / "registry", token_auth=auth, port=port)
-        except RegistryStartError as exc:
-            pytest.fail(str(exc))
-        started.append(registry)
-        yield Stack(hub, registry, builds, consumer, root / "hub")
-    finally:
-        for service in reversed(started):
-            service.stop()
+        started = start_stack(tmp_path_factory.mktemp("registry-stack"), USERS)
+    except EngineStartError as exc:
+        unavailable(str(exc))
+    except RegistryStartError as exc:
+        pytest.fail(str(exc))
+    yield started
+    started.stop()
 
 
 def _push(
-    run_hubci: Callable[[list[str]], Any], stack: Stack, folder: Path, *args: str
+    run_hubci: Callable[[list[str]], Any], stack: HubStack, folder: Path, *args: str
 ) -> dict[str, Any]:
     cmd = ["push", str(folder), "--hub-url", stack.hub.url, "--token", ALICE_TOKEN]
     result = run_hubci([*cmd, "--format", "json", *args])
@@ -106,7 +57,7 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def test_a_public_build_is_pulled_from_the_registry_by_an_empty_engine(
-    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+    stack: HubStack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
 ) -> None:
     started = time.monotonic()
     pushed = _push(run_hubci, stack, scratch_executor, "--public", "-t", "v1")
@@ -128,7 +79,7 @@ def test_a_public_build_is_pulled_from_the_registry_by_an_empty_engine(
 
 
 def test_a_private_multi_platform_build_is_one_index_and_only_its_owner_pulls_it(
-    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+    stack: HubStack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
 ) -> None:
     import docker.errors
 
@@ -178,7 +129,7 @@ def test_a_private_multi_platform_build_is_one_index_and_only_its_owner_pulls_it
         client.close()
 
 
-def _token(stack: Stack, password: str | None, scope: str) -> str:
+def _token(stack: HubStack, password: str | None, scope: str) -> str:
     auth = None if password is None else ("<token>", password)
     answer = requests.get(
         f"{stack.hub.url}/v2/registry/token",
@@ -192,7 +143,7 @@ def _token(stack: Stack, password: str | None, scope: str) -> str:
 
 
 def test_the_token_endpoint_grants_what_the_hub_allows_and_signs_with_its_published_key(
-    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+    stack: HubStack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
 ) -> None:
     pushed = _push(run_hubci, stack, scratch_executor, "--private", "-t", "v3")
     scope = f"repository:jinahub/{pushed['executor']['id']}:pull,push"
@@ -229,7 +180,7 @@ def test_the_token_endpoint_grants_what_the_hub_allows_and_signs_with_its_publis
     assert hosts["data"] == [stack.registry.host]
 
 
-def test_the_registry_refuses_tokens_the_hub_did_not_sign(stack: Stack) -> None:
+def test_the_registry_refuses_tokens_the_hub_did_not_sign(stack: HubStack) -> None:
     """A token signed by another key (with its own certificate in x5c) is refused."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -265,7 +216,7 @@ def test_the_registry_refuses_tokens_the_hub_did_not_sign(stack: Stack) -> None:
 
 
 def test_the_official_client_logs_in_and_pulls_a_private_image_through_its_credential_helper(
-    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any], tmp_path: Path
+    stack: HubStack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any], tmp_path: Path
 ) -> None:
     """``jina auth login`` asks ``listInternalRegistries`` and names its credential helper for
     the registry in ``~/.docker/config.json``; ``jina hub pull jinaai+docker://…`` then pulls
@@ -302,7 +253,7 @@ def test_the_official_client_logs_in_and_pulls_a_private_image_through_its_crede
 
 
 def test_a_reused_build_puts_its_images_into_the_registry_under_the_new_tag(
-    stack: Stack, make_executor: Callable[..., Path], run_hubci: Callable[[list[str]], Any],
+    stack: HubStack, make_executor: Callable[..., Path], run_hubci: Callable[[list[str]], Any],
     tmp_path: Path,
 ) -> None:  # fmt: skip
     folder = make_executor(tmp_path / "reused")
@@ -321,7 +272,7 @@ def test_a_reused_build_puts_its_images_into_the_registry_under_the_new_tag(
 
 
 def test_a_registry_that_cannot_be_reached_fails_the_build_with_its_reason(
-    stack: Stack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any], tmp_path: Path
+    stack: HubStack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any], tmp_path: Path
 ) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     hub = start_hub_process(
