@@ -34,6 +34,7 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFESTS = (DOCKER_MANIFEST, OCI_MANIFEST)
+INDEXES = (DOCKER_LIST, OCI_INDEX)
 #: the index type that goes with each manifest type (a list never mixes the two families)
 INDEX_FOR = {DOCKER_MANIFEST: DOCKER_LIST, OCI_MANIFEST: OCI_INDEX}
 
@@ -113,6 +114,11 @@ class RegistryClient:
     def close(self) -> None:
         self._session.close()
 
+    @property
+    def challenged(self) -> bool:
+        """Whether the registry has asked for a token (False: it lets anyone in)."""
+        return self._service is not None
+
     def _call(
         self, method: str, repository: str, reference: str, actions: Sequence[str], **kw: Any
     ) -> tuple[requests.Response, bytes]:
@@ -161,14 +167,38 @@ class RegistryClient:
         return resp, body
 
     def manifest(self, repository: str, reference: str) -> Manifest:
-        """The manifest a tag points at (one platform's image, as the Engine pushed it)."""
-        accept = ", ".join(MANIFESTS)
-        resp, body = self._call("GET", repository, reference, ("pull",), headers={"Accept": accept})
-        media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
-        if media_type not in MANIFESTS:
-            msg = f"{repository}:{reference} is a {media_type[:80]!r}, not an image manifest"
+        """The image manifest a tag points at (one platform's image, as the Engine pushed it)."""
+        found = self._get(repository, reference, MANIFESTS)
+        if found.media_type not in MANIFESTS:
+            raise self._not_an_image(repository, reference, found.media_type)
+        return found
+
+    def image(self, repository: str, reference: str, platform: str) -> Manifest:
+        """The manifest of ``platform``'s image under ``reference``: the manifest itself, or,
+        when the Engine pushed an index (Docker's containerd store, attestations), the
+        index's entry for that platform."""
+        found = self._get(repository, reference, MANIFESTS + INDEXES)
+        if found.media_type in MANIFESTS:
+            return found
+        if found.media_type not in INDEXES:
+            raise self._not_an_image(repository, reference, found.media_type)
+        digest = _entry_for(found.body, platform)
+        if digest is None:
+            msg = f"{repository}:{reference} has no image for {platform}"
             raise RegistryError(f"registry {self.target.host}: {msg}")
+        return self.manifest(repository, digest)
+
+    def _get(self, repository: str, reference: str, accept: Sequence[str]) -> Manifest:
+        resp, body = self._call(
+            "GET", repository, reference, ("pull",), headers={"Accept": ", ".join(accept)}
+        )
+        media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
         return Manifest(media_type, body, _checked_digest(resp, body))
+
+    def _not_an_image(self, repository: str, reference: str, media_type: str) -> RegistryError:
+        shown = "".join(c if c.isprintable() else "?" for c in media_type)[:80]
+        msg = f"{repository}:{reference} is a {shown!r}, not an image manifest"
+        return RegistryError(f"registry {self.target.host}: {msg}")
 
     def put(self, repository: str, reference: str, media_type: str, body: bytes) -> str:
         """Put a manifest (or an index) under ``reference``; its digest."""
@@ -197,6 +227,33 @@ def _bearer_service(challenge: str) -> str | None:
         return None
     found = _SERVICE.search(challenge)
     return found.group(1) if found and found.group(1).isprintable() else ""
+
+
+def _entry_for(index: bytes, platform: str) -> str | None:
+    """The digest of ``platform``'s image manifest in an index (attestations and other
+    entries without a real platform are passed over)."""
+    os_name, _, rest = platform.partition("/")
+    arch, _, variant = rest.partition("/")
+    try:
+        entries = json.loads(index)["manifests"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(entries, list):
+        return None
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("mediaType") not in MANIFESTS:
+            continue
+        where = entry.get("platform")
+        if not isinstance(where, dict):
+            continue
+        if where.get("os") != os_name or where.get("architecture") != arch:
+            continue
+        if variant and where.get("variant") not in (variant, None):
+            continue
+        digest = entry.get("digest")
+        if isinstance(digest, str) and _DIGEST.fullmatch(digest):
+            return digest
+    return None
 
 
 def _checked_digest(resp: requests.Response, body: bytes) -> str:

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -50,9 +51,22 @@ from hubci.server.upload import (
     content_type,
     read_fields,
     read_form,
+    read_small,
 )
 
 log = logging.getLogger("hubci.server")
+
+#: a token answer (or its refusal) is for this client alone (RFC 6749 5.1)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _first(form: list[tuple[str, str]], key: str) -> str:
+    return next((value for name, value in form if name == key), "")
+
+
+def _oauth_error(code: int, kind: str, description: str) -> Response:
+    body = {"error": kind, "error_description": description}
+    return JSONResponse(body, status_code=code, headers=NO_STORE)
 
 
 class Hub:
@@ -149,36 +163,50 @@ class Hub:
         scheme): HTTP Basic with any user name and a Hub token as the password, or nothing
         (anonymous). POST (its OAuth2 form, which Engines use for an identity token such as
         the official client's credential helper gives): ``grant_type=refresh_token`` with a
-        Hub token, or ``grant_type=password``."""
+        Hub token, or ``grant_type=password``. Answers are never to be cached."""
         if self.issuer is None:
             await self._drain(request)
             return error(404, 40401, "This Hub has no image registry (hub serve --registry)")
         if request.method == "POST":
-            fields = await self._fields(request)
-            grant_type = str(fields.get("grant_type") or "")
+            form = await self._token_form(request)
+            if form is None:
+                return _oauth_error(400, "invalid_request", "send a small form-encoded body")
+            grant_type = _first(form, "grant_type")
             if grant_type == "refresh_token":
-                caller = self._token_caller(str(fields.get("refresh_token") or ""))
+                caller = self._token_caller(_first(form, "refresh_token"))
             elif grant_type == "password":
-                caller = self._token_caller(str(fields.get("password") or ""))
+                caller = self._token_caller(_first(form, "password"))
             else:
-                caller = None
-            service = str(fields.get("service") or "")
-            scope_values = [str(fields.get("scope") or "")]
+                return _oauth_error(400, "unsupported_grant_type", "use refresh_token or password")
+            service = _first(form, "service")
+            scope_values = [value for key, value in form if key == "scope"]
         else:
             caller = self._registry_caller(request.headers.get("authorization"))
             service = request.query_params.get("service") or ""
             scope_values = request.query_params.getlist("scope")
         if caller is None:
             body = {"errors": [{"code": "UNAUTHORIZED", "message": "unknown credentials"}]}
-            headers = {"WWW-Authenticate": 'Basic realm="hubci hub"'}
+            headers = {"WWW-Authenticate": 'Basic realm="hubci hub"', **NO_STORE}
             return JSONResponse(body, status_code=401, headers=headers)
         service = service or DEFAULT_SERVICE
         if len(service) > 200 or not service.isprintable():
-            body = {"errors": [{"code": "DENIED", "message": "bad service name"}]}
-            return JSONResponse(body, status_code=400)
+            return _oauth_error(400, "invalid_request", "bad service name")
         scopes = parse_scopes(scope_values)
         answer = self.issuer.answer(caller, service, scopes, self._executor_access)
-        return JSONResponse(answer)
+        return JSONResponse(answer, headers=NO_STORE)
+
+    async def _token_form(self, request: Request) -> list[tuple[str, str]] | None:
+        """The POST's ``application/x-www-form-urlencoded`` fields in order, repeats kept
+        (podman sends one ``scope`` per scope); None for anything else."""
+        kind, _params = content_type(request.headers.get("content-type"))
+        if kind != "application/x-www-form-urlencoded":
+            await self._drain(request)
+            return None
+        try:
+            body = await read_small(request.stream())
+            return parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        except (BodyTooLarge, ClientDisconnect, UnicodeDecodeError, ValueError):
+            return None
 
     def _registry_caller(self, header: str | None) -> Caller | None:
         """Who the token request comes from; None for credentials this Hub does not know.

@@ -1,15 +1,17 @@
 """``hub serve --registry``: a build's images go to a real registry under every tag it got.
 
 For each platform the builder pushes the image through the Engine as
-``HOST/jinahub/<id>:<tag>-<os>-<arch>`` (the Engine uploads the layers the registry lacks).
-The rest is done with the registry's API, with tokens the Hub mints for itself: every other tag
-gets the same manifest, and each plain tag ``HOST/jinahub/<id>:<tag>`` gets the platform's
-manifest (one platform) or one image index over all of them (several), so
-``docker pull HOST/jinahub/<id>:<tag>`` picks the puller's platform.
+``HOST/jinahub/<id>:<build id>-<os>-<arch>``: a name of this build alone, so two builds never
+push over each other, and what ``getPackage`` answers for a ``preferPlatform`` (no push can move
+it). The Engine uploads the layers the registry lacks. Then, with the registry's API and tokens
+the Hub mints for itself, each tag ``HOST/jinahub/<id>:<tag>`` gets the platform's manifest (one
+platform) or one image index over all of them (several), so ``docker pull HOST/jinahub/<id>:<tag>``
+picks the puller's platform. Tags move only once every platform's image is in the registry.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,8 @@ from hubci.secret import Secret
 from hubci.server.builders import Builder, PushJob
 from hubci.server.registry_tokens import Caller, TokenIssuer
 
+log = logging.getLogger("hubci.server")
+
 #: the user name of the Hub's own pushes (any name works; the password tells it is the Hub)
 HUB_USER = "hubci-hub"
 
@@ -36,7 +40,7 @@ class PublishFailed(Exception):
 @dataclass(frozen=True)
 class Published:
     references: list[str]  # HOST/REPO:TAG per tag, in the build's tag order
-    platforms: dict[str, str]  # platform -> its slug (HOST/REPO:TAG-SLUG is that image)
+    platforms: dict[str, str]  # platform -> HOST/REPO:<build id>-<slug>, that platform's image
     host: str
 
 
@@ -46,6 +50,7 @@ class Publisher:
         self.issuer = issuer
         self.builder = builder
         self._password = Secret(issuer.hub_password)  # masked in everything the Hub writes
+        self._warned_open = False
 
     def _token(self, service: str, repository: str, actions: Sequence[str]) -> Secret:
         access = [{"type": "repository", "name": repository, "actions": list(actions)}]
@@ -54,53 +59,56 @@ class Publisher:
     def publish(
         self,
         repository: str,
+        build_id: str,
         tags: Sequence[str],
         image_ids: Mapping[str, str],
-        log: Callable[[str], None],
+        console: Callable[[str], None],
     ) -> Published:
         """Push ``image_ids`` (platform -> Engine image id) as ``repository`` with ``tags``."""
         if not tags or not image_ids:
             msg = "the build made no image to push"
             raise PublishFailed(msg)
-        first = tags[0]
         client = RegistryClient(self.target, self._token)
         try:
             manifests: list[PlatformManifest] = []
-            slugs: dict[str, str] = {}
+            own: dict[str, str] = {}
             for platform, image_id in image_ids.items():
-                slug = platform_slug(platform)
-                slugs[platform] = slug
-                reference = self.target.reference(repository, f"{first}-{slug}")
-                job = PushJob(image_id, reference, HUB_USER, self._password)
-                failed = self.builder.push(job, log)
+                name = f"{build_id}-{platform_slug(platform)}"
+                reference = self.target.reference(repository, name)
+                failed = self.builder.push(
+                    PushJob(image_id, reference, HUB_USER, self._password), console
+                )
                 if failed is not None:
                     raise PublishFailed(failed)
-                found = client.manifest(repository, f"{first}-{slug}")
-                manifests.append(PlatformManifest(platform, found))
+                manifests.append(
+                    PlatformManifest(platform, client.image(repository, name, platform))
+                )
+                own[platform] = reference
+            if len(manifests) == 1:
+                media_type, body = manifests[0].manifest.media_type, manifests[0].manifest.body
+            else:
+                media_type, body = index_of(manifests)
             for tag in tags:
-                for item in manifests:
-                    if tag != first:
-                        found = item.manifest
-                        client.put(
-                            repository, f"{tag}-{slugs[item.platform]}", found.media_type,
-                            found.body,
-                        )  # fmt: skip
-                if len(manifests) == 1:
-                    digest = client.put(
-                        repository,
-                        tag,
-                        manifests[0].manifest.media_type,
-                        manifests[0].manifest.body,
-                    )
-                else:
-                    digest = client.put(repository, tag, *index_of(manifests))
-                log(f"{self.target.reference(repository, tag)}: digest {digest}")
+                digest = client.put(repository, tag, media_type, body)
+                console(f"{self.target.reference(repository, tag)}: digest {digest}")
+            self._warn_if_open(client)
         except RegistryError as exc:
             raise PublishFailed(exc.message) from None
         finally:
             client.close()
         return Published(
             references=[self.target.reference(repository, tag) for tag in tags],
-            platforms=slugs,
+            platforms=own,
             host=self.target.host,
+        )
+
+    def _warn_if_open(self, client: RegistryClient) -> None:
+        if client.challenged or self._warned_open:
+            return
+        self._warned_open = True
+        log.warning(
+            "the registry %s took a push without asking for a token: anyone who reaches it can "
+            "pull, push over and delete every image, private ones included; configure its "
+            "auth: token to trust this Hub (docs/self-hosting.md)",
+            self.target.host,
         )

@@ -68,17 +68,16 @@ def download_path(build_id: str) -> str:
 
 def containers(build: BuildRow, tag: str | None, prefer: object) -> list[str]:
     """The build's image references, the one for ``tag`` first (the client uses the first);
-    with a registry and a ``preferPlatform`` the build has, that platform's own image."""
+    with a registry and a ``preferPlatform`` the build has, that platform's own image (a name
+    of this build alone: hubci.server.publish)."""
     refs = list(build.images)
-    wanted = tag if tag in build.tags else (build.tags[0] if build.tags else None)
-    if wanted is None:
-        return refs
-    first = next((ref for ref in refs if ref.endswith(f":{wanted}")), None)
     registry = build.params.get("registry")
-    if isinstance(registry, dict) and isinstance(prefer, str) and first is not None:
-        slug = registry.get("platforms", {}).get(prefer.strip())
-        if isinstance(slug, str):
-            first = f"{first}-{slug}"
+    if isinstance(registry, dict) and isinstance(prefer, str):
+        own = registry.get("platforms", {}).get(prefer.strip())
+        if isinstance(own, str):
+            return [own, *refs]
+    wanted = tag if tag in build.tags else (build.tags[0] if build.tags else None)
+    first = next((ref for ref in refs if wanted and ref.endswith(f":{wanted}")), None)
     if first is None:
         return refs
     return [first, *(ref for ref in refs if ref != first)]

@@ -82,6 +82,8 @@ class Workers:
         self._running = 0
         #: the build-env Secrets of each task being built (registered with the redactor)
         self._held: dict[str, list[Secret]] = {}
+        #: one lock per executor: its builds publish and record one at a time
+        self._publishing: dict[str, threading.Lock] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -185,7 +187,12 @@ class Workers:
             raise StepFailed("createExecutor", "the executor vanished", {"code": 404})
         tags = _all_tags(task)
         image = f"jinahub/{executor.id}"
-        earlier = self._reuse(task, executor, image, tags)
+        # With a registry, the images the Engine keeps are named after the task alone: builds
+        # of every account share the Engine, and a name such as jinahub/<id>:<tag> would let
+        # another account's FROM build on a private image (and builds of one tag would move
+        # each other's names). The registry holds the tags.
+        names = [task.id] if self.publisher is not None else tags
+        earlier = self._reuse(task, executor, image, names)
         if earlier is not None:
             model = self.store.build_model(earlier.id)
             reused = {"imageIds": earlier.image_ids, "overlay": earlier.params.get("overlay", {})}
@@ -195,7 +202,7 @@ class Workers:
         before = _stamps(src)
         normalized = self._normalize(task, src)
         overlay = _written_since(src, before)
-        image_ids = self._build(task, src, normalized.dockerfile, image, tags)
+        image_ids = self._build(task, src, normalized.dockerfile, image, names)
         made = {"imageIds": image_ids, "overlay": overlay}
         self._publish(task, executor, image, tags, normalized.model, made)
 
@@ -364,15 +371,33 @@ class Workers:
         """``pushImage``: record the build, move its tags onto it, end the task ``complete``.
         A build that reuses an ``earlier`` one shares its bundle file (the same bytes: the
         upload is deleted)."""
+        self._emit(task.id, {"type": "start", "subject": "pushImage"})
+        build_id = new_object_id()
+        with self._executor_lock(executor.id):  # tags move in the order builds are recorded
+            self._record(task, executor, image, tags, model, made, earlier, build_id)
+
+    def _executor_lock(self, executor_id: str) -> threading.Lock:
+        with self._lock:
+            return self._publishing.setdefault(executor_id, threading.Lock())
+
+    def _record(
+        self,
+        task: TaskRow,
+        executor: ExecutorRow,
+        image: str,
+        tags: list[str],
+        model: dict[str, Any],
+        made: dict[str, Any],
+        earlier: BuildRow | None,
+        build_id: str,
+    ) -> None:
         tid = task.id
         params = task.data["buildParams"]
-        self._emit(tid, {"type": "start", "subject": "pushImage"})
         images = [f"{image}:{tag}" for tag in tags]
         if self.publisher is not None:
+            console = lambda line: self._console(tid, line)  # noqa: E731
             try:
-                published = self.publisher.publish(
-                    image, tags, made["imageIds"], lambda line: self._console(tid, line)
-                )
+                published = self.publisher.publish(image, build_id, tags, made["imageIds"], console)
             except PublishFailed as exc:
                 text = redact(str(exc))
                 payload = {"code": 500, "status": 50002, "message": text, "readableMessage": text}
@@ -383,7 +408,6 @@ class Workers:
         if earlier is not None and (self.config.data_dir / earlier.bundle).is_file():
             self._drop_bundle(task)
             bundle = earlier.bundle
-        build_id = new_object_id()
         build = BuildRow(
             id=build_id,
             executor_id=executor.id,

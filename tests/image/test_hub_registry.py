@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -94,7 +96,9 @@ def test_a_private_multi_platform_build_is_one_index_and_only_its_owner_pulls_it
     plain = f"{stack.registry.host}/jinahub/{executor_id}:v2"
     assert answer.json()["data"]["package"]["containers"][0] == plain
     arm = stack.package(ref, ALICE_TOKEN, tag="v2", preferPlatform="linux/arm64")
-    assert arm.json()["data"]["package"]["containers"][0] == f"{plain}-linux-arm64"
+    arm_ref = arm.json()["data"]["package"]["containers"][0]
+    # the platform's image under a name of this build alone (no later push can move it)
+    assert re.fullmatch(rf"{re.escape(plain[:-3])}:[0-9a-f]{{24}}-linux-arm64", arm_ref), arm_ref
 
     # the plain tag is one index over both platforms, as the registry keeps it
     token = _token(stack, ALICE_TOKEN, f"repository:jinahub/{executor_id}:pull")
@@ -123,7 +127,7 @@ def test_a_private_multi_platform_build_is_one_index_and_only_its_owner_pulls_it
             client.images.pull(plain, auth_config=_auth("not-a-token-of-this-hub"))
         image = client.images.pull(plain, auth_config=_auth(ALICE_TOKEN))
         assert image.attrs["Architecture"] == "amd64"  # the index gave the engine's platform
-        other = client.images.pull(f"{plain}-linux-arm64", auth_config=_auth(ALICE_TOKEN))
+        other = client.images.pull(arm_ref, auth_config=_auth(ALICE_TOKEN))
         assert other.attrs["Architecture"] == "arm64"
     finally:
         client.close()
@@ -289,3 +293,95 @@ def test_a_registry_that_cannot_be_reached_fails_the_build_with_its_reason(
     assert result.code != 0
     assert f"failed: the build failed: pushing {nowhere[len('http://') :]}/jinahub/" in result.out
     assert "Traceback" not in result.err + hub.stderr()
+
+
+def _post_token(stack: HubStack, form: list[tuple[str, str]]) -> requests.Response:
+    return requests.post(f"{stack.hub.url}/v2/registry/token", data=form, timeout=30)
+
+
+def test_the_oauth2_form_takes_every_scope_and_refuses_what_it_does_not_know(
+    stack: HubStack, scratch_executor: Path, run_hubci: Callable[[list[str]], Any]
+) -> None:
+    one = _push(run_hubci, stack, scratch_executor, "--public", "-t", "o1")["executor"]["id"]
+    scopes = [("scope", f"repository:jinahub/{one}:pull"), ("scope", "repository:jinahub/x:pull")]
+    answer = _post_token(
+        stack, [("grant_type", "refresh_token"), ("refresh_token", BOB_TOKEN), *scopes]
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.json()["scope"] == f"repository:jinahub/{one}:pull"
+    password = [("grant_type", "password"), ("username", "x"), ("password", ALICE_TOKEN)]
+    assert _post_token(stack, password).status_code == 200
+    wrong = [("grant_type", "refresh_token"), ("refresh_token", "not-a-token-of-this-hub")]
+    assert _post_token(stack, wrong).status_code == 401
+    unknown = _post_token(stack, [("grant_type", "client_credentials")])
+    assert unknown.status_code == 400
+    assert unknown.json()["error"] == "unsupported_grant_type"
+    as_json = requests.post(
+        f"{stack.hub.url}/v2/registry/token", json={"grant_type": "password"}, timeout=30
+    )
+    assert as_json.status_code == 400
+    too_big = requests.post(
+        f"{stack.hub.url}/v2/registry/token",
+        data=[("grant_type", "password"), ("pad", "x" * 2_000_000)],
+        timeout=30,
+    )
+    assert too_big.status_code == 400
+    assert "Traceback" not in stack.hub.stderr()
+
+
+def test_an_engine_name_of_a_private_build_is_not_left_for_other_accounts_to_build_from(
+    stack: HubStack, make_executor: Callable[..., Path], run_hubci: Callable[[list[str]], Any],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Builds of every account share the Engine: with a registry, the Engine names a build's
+    images after its task alone (a name only the owner learns), so another account's
+    ``FROM jinahub/<id>:<tag>`` finds nothing."""
+    secret = make_executor(tmp_path / "secret")
+    alice = _push(run_hubci, stack, secret, "--private", "-t", "p1")["executor"]["id"]
+    client = stack.builds.client()
+    try:
+        names = [tag for image in client.images.list() for tag in image.tags]
+    finally:
+        client.close()
+    mine = [name.rpartition(":")[2] for name in names if f"jinahub/{alice}:" in name]
+    assert mine, names
+    assert all(re.fullmatch(r"[0-9a-f]{24}(-linux-[a-z0-9]+)?", tag) for tag in mine), mine
+    copier = make_executor(tmp_path / "copier", f"FROM jinahub/{alice}:p1\n")
+    args = ["push", str(copier), "--hub-url", stack.hub.url, "--token", BOB_TOKEN]
+    result = run_hubci([*args, "--public", "-t", "c1", "--name", "Copier"])
+    assert result.code != 0
+    assert "docker build exited with code 1" in result.out + result.err
+
+
+def test_concurrent_builds_under_one_tag_leave_the_registry_as_the_hub_records_it(
+    stack: HubStack, make_executor: Callable[..., Path], run_hubci: Callable[[list[str]], Any],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    folders = [make_executor(tmp_path / f"race{n}") for n in range(3)]
+    for n, folder in enumerate(folders):
+        (folder / "data" / "payload.txt").write_text(f"payload {n}\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "hubci", "push", "--hub-url", stack.hub.url]
+    cmd += ["--token", ALICE_TOKEN, "--public", "-t", "same", "--name", "Racer"]
+    pushes = [
+        subprocess.Popen([*cmd, str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for folder in folders
+    ]
+    outputs = [push.communicate(timeout=300) for push in pushes]
+    assert [push.returncode for push in pushes] == [0, 0, 0], outputs
+    answer = stack.package(f"{ALICE}/Racer", tag="same", preferPlatform="linux/amd64")
+    own, plain = answer.json()["data"]["package"]["containers"][:2]
+    media = "application/vnd.oci.image.manifest.v1+json, " + (
+        "application/vnd.docker.distribution.manifest.v2+json"
+    )
+    digests = []
+    for ref in (own, plain):
+        repository, _, tag = ref.partition("/")[2].rpartition(":")
+        token = _token(stack, ALICE_TOKEN, f"repository:{repository}:pull")
+        head = requests.head(
+            f"{stack.registry.url}/v2/{repository}/manifests/{tag}",
+            headers={"Authorization": f"Bearer {token}", "Accept": media},
+            timeout=30,
+        )
+        digests.append(head.headers["Docker-Content-Digest"])
+    assert digests[0] == digests[1]  # the tag holds the build the Hub answers for it

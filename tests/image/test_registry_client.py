@@ -219,3 +219,37 @@ def test_a_registry_url_names_the_host_of_image_references() -> None:
     assert target.reference("jinahub/abcdefgh", "v1") == (
         "registry.example.com:8443/jinahub/abcdefgh:v1"
     )
+
+
+def test_an_index_pushed_by_the_engine_gives_the_platforms_own_manifest(
+    serve: Callable[[Handler], str],
+) -> None:
+    """Docker's containerd store pushes an index (with attestations): the platform's entry."""
+    attestation = {
+        "mediaType": OCI_MANIFEST,
+        "digest": "sha256:" + "a" * 64,
+        "size": 1,
+        "platform": {"os": "unknown", "architecture": "unknown"},
+    }
+    arm = {
+        "mediaType": DOCKER_MANIFEST,
+        "digest": DIGEST,
+        "size": len(MANIFEST),
+        "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+    }
+    index = json.dumps({"schemaVersion": 2, "manifests": [attestation, arm]}).encode()
+    asked: list[str] = []
+
+    def handle(req: BaseHTTPRequestHandler) -> None:
+        asked.append(req.path)
+        if req.path.endswith(DIGEST):
+            _answer(req, 200, MANIFEST, Content_Type=DOCKER_MANIFEST)
+        else:
+            _answer(req, 200, index, Content_Type=OCI_INDEX)
+
+    client = RegistryClient(parse_registry_url(serve(handle)), _tokens([]))
+    assert client.image("jinahub/abcdefgh", "b-linux-arm64", "linux/arm64").digest == DIGEST
+    assert asked[-1] == f"/v2/jinahub/abcdefgh/manifests/{DIGEST}"
+    with pytest.raises(RegistryError, match="has no image for linux/amd64"):
+        client.image("jinahub/abcdefgh", "b-linux-amd64", "linux/amd64")
+    assert not client.challenged

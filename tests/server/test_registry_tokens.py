@@ -137,11 +137,12 @@ def _build(images: list[str], tags: list[str], **params: object) -> BuildRow:
 
 def test_containers_put_the_asked_tag_and_the_preferred_platform_first() -> None:
     refs = ["r:5000/jinahub/abcdefgh:v1", "r:5000/jinahub/abcdefgh:latest"]
-    registry = {"host": "r:5000", "platforms": {"linux/arm64": "linux-arm64"}}
+    arm = f"r:5000/jinahub/abcdefgh:{'b' * 24}-linux-arm64"
+    registry = {"host": "r:5000", "platforms": {"linux/arm64": arm}}
     build = _build(refs, ["v1", "latest"], registry=registry)
     assert containers(build, None, None) == refs
     assert containers(build, "latest", None) == [refs[1], refs[0]]
-    assert containers(build, "latest", "linux/arm64")[0] == f"{refs[1]}-linux-arm64"
+    assert containers(build, "latest", "linux/arm64") == [arm, *refs]
     assert containers(build, "v1", "linux/s390x") == refs  # not built: the index
     local = _build(["jinahub/abcdefgh:v1"], ["v1"])  # no registry: preferPlatform unused
     assert containers(local, "v1", "linux/arm64") == ["jinahub/abcdefgh:v1"]
