@@ -24,11 +24,10 @@ and sends requests to that name) in a mount namespace of the snippet's own.
 
 Fixtures (registered through ``tests/conftest.py`` ``pytest_plugins``):
 
-- ``jina_venv`` (session): the venv's interpreter;
-- ``jina_image`` (session): the stand-in's tag in the session's engine (``docker_client``).
+- ``jina_venv`` (session): the venv's interpreter (a failing install fails).
 
-The engine-side fixture skips with the engine's reason when there is no engine, unless
-``HUBCI_REQUIRE_ENGINE=1`` (as :mod:`testing.engine`); a failing install or build fails.
+:func:`build_jina_standin` is called by the tests that need the image, in the engine they use
+(tests/image/test_jina_consumers.py).
 """
 
 from __future__ import annotations
@@ -410,12 +409,3 @@ def jina_venv_fixture() -> Path:
         return jina_python()
     except (JinaSetupError, subprocess.TimeoutExpired) as exc:
         pytest.fail(f"the jina 3.34 venv could not be made: {exc}")
-
-
-@pytest.fixture(scope="session", name="jina_image")
-def jina_image_fixture(docker_client: Any) -> str:
-    """The jina stand-in image in the session's engine (removed at the end with the engine)."""
-    try:
-        return build_jina_standin(docker_client)
-    except JinaSetupError as exc:
-        pytest.fail(str(exc))

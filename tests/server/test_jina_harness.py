@@ -1,10 +1,10 @@
 """jina 3.34 itself as a consumer of the local Hub (testing/jina.py).
 
 An executor pushed with ``hubci push`` to a Hub with the check builder is loaded by
-``Executor.from_hub`` and served by a ``Flow`` with ``uses='jinaai://…'``; an image built FROM
-the jina stand-in with the Hub's generated Dockerfile is served by a ``Flow`` with
-``uses='docker://…'`` from the test engine. Each executor writes a mark of its own test and the
-folder its code was loaded from into every document, so a test sees where its answer came from.
+``Executor.from_hub`` and served by a ``Flow`` with ``uses='jinaai://…'``. Flows that run
+executors in containers, from images in a registry, are in tests/image/test_jina_consumers.py.
+Each executor writes a mark of its own test and the folder its code was loaded from into every
+document, so a test sees where its answer came from.
 """
 
 from __future__ import annotations
@@ -14,17 +14,13 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from hubci.normalize.dockerfile import generated_dockerfile
 from hubci.server.embedded import HubHandle
-from testing.engine import EngineService
 from testing.hub import ALICE, ALICE_TOKEN
-from testing.jina import IMAGE, JINA_VERSION, jina_env, run_jina
+from testing.jina import jina_env, run_jina
 
 from .helpers import write
 
@@ -154,45 +150,3 @@ def test_flow_with_an_executor_from_hub(
     done = run_jina(script, jina_env(module_hub.url, ALICE_TOKEN, home), timeout=240)
     package = home / ".cache" / "jina" / "hub-package" / uuid8
     assert answer_of(done) == [f"{mark}|{package}|one", f"{mark}|{package}|two"]
-
-
-@pytest.fixture
-def executor_image(
-    jina_image: str, docker_client: Any, tmp_path: Path
-) -> Iterator[tuple[str, str]]:
-    """An executor's image built with the Hub's generated Dockerfile, FROM the jina stand-in;
-    (its tag, the executor's mark). Its containers and the image are removed afterwards."""
-    mark = uuid.uuid4().hex
-    folder = executor(tmp_path / "ex", mark)
-    dockerfile = generated_dockerfile(
-        jina_version=JINA_VERSION, python_version="3.11", requirements=None, build_env=[]
-    )
-    assert f"FROM {IMAGE}\n" in dockerfile
-    (folder / "Dockerfile").write_text(dockerfile, encoding="utf-8")
-    tag = f"localhost/hubci-jina-executor:{mark[:12]}"
-    docker_client.images.build(path=str(folder), tag=tag, rm=True, network_mode="none")
-    try:
-        yield tag, mark
-    finally:
-        for container in docker_client.containers.list(all=True, filters={"ancestor": tag}):
-            container.remove(force=True)
-        docker_client.images.remove(tag, force=True)
-
-
-@pytest.mark.docker
-@pytest.mark.timeout(1200)  # a cold machine also builds the jina stand-in
-def test_flow_with_an_executor_in_a_container(
-    jina_venv: Path,
-    executor_image: tuple[str, str],
-    docker_engine: EngineService,
-    docker_client: Any,
-    home: Path,
-) -> None:
-    """A Flow with ``uses='docker://…'``: jina starts the image's container in the test engine
-    (host networking) and the executor in it answers the Flow's request."""
-    tag, mark = executor_image
-    env = {**jina_env(None, None, home), "DOCKER_HOST": docker_engine.url}
-    done = run_jina(FLOW.format(uses=f"docker://{tag}"), env, timeout=300, containers=True)
-    assert answer_of(done) == [f"{mark}|/workspace|one", f"{mark}|/workspace|two"]
-    # the Flow removed its container when it closed
-    assert docker_client.containers.list(all=True, filters={"ancestor": tag}) == []
