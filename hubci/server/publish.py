@@ -11,7 +11,9 @@ picks the puller's platform. Tags move only once every platform's image is in th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -63,6 +65,7 @@ class Publisher:
         tags: Sequence[str],
         image_ids: Mapping[str, str],
         console: Callable[[str], None],
+        cancel: threading.Event | None = None,
     ) -> Published:
         """Push ``image_ids`` (platform -> Engine image id) as ``repository`` with ``tags``."""
         if not tags or not image_ids:
@@ -75,9 +78,10 @@ class Publisher:
             for platform, image_id in image_ids.items():
                 name = f"{build_id}-{platform_slug(platform)}"
                 reference = self.target.reference(repository, name)
-                failed = self.builder.push(
-                    PushJob(image_id, reference, HUB_USER, self._password), console
-                )
+                job = PushJob(image_id, reference, HUB_USER, self._password)
+                if cancel is not None:
+                    job = dataclasses.replace(job, cancel=cancel)
+                failed = self.builder.push(job, console)
                 if failed is not None:
                     raise PublishFailed(failed)
                 manifests.append(

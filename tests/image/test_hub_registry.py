@@ -385,3 +385,36 @@ def test_concurrent_builds_under_one_tag_leave_the_registry_as_the_hub_records_i
         )
         digests.append(head.headers["Docker-Content-Digest"])
     assert digests[0] == digests[1]  # the tag holds the build the Hub answers for it
+
+
+@pytest.mark.parametrize("stop", ["deadline", "cancel"])
+def test_an_engine_push_ends_at_its_deadline_or_when_the_hub_stops(
+    stack: HubStack, scratch_executor: Path, monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    import threading
+
+    from hubci.secret import Secret
+    from hubci.server.builders import PushJob
+    from hubci.server.builders.docker import DockerBuilder
+
+    monkeypatch.setenv("DOCKER_HOST", stack.builds.url)
+    client = stack.builds.client()
+    try:
+        image, _ = client.images.build(path=str(scratch_executor), tag="localhost/deadline:1")
+    finally:
+        client.close()
+    cancel = threading.Event()
+    if stop == "cancel":
+        cancel.set()
+    job = PushJob(
+        image.id,
+        f"{stack.registry.host}/jinahub/abcdefgh:deadline",
+        "hubci-hub",
+        Secret("not-the-hubs-password"),
+        cancel=cancel,
+        seconds=0 if stop == "deadline" else 600,
+    )
+    failed = DockerBuilder().push(job, lambda _line: None)
+    expected = "took longer than 0 s" if stop == "deadline" else "cancelled: the Hub is stopping"
+    assert failed is not None
+    assert expected in failed

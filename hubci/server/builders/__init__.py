@@ -60,6 +60,11 @@ class PushJob:
     reference: str
     username: str
     password: Secret  # the Hub's own registry password (hubci.server.registry_tokens)
+    #: set when the Hub stops: the push should give up soon and fail
+    cancel: threading.Event = field(default_factory=threading.Event)
+    #: the push fails once it has run this long (checked at each event from the Engine, whose
+    #: client also ends any single read that waits longer than its timeout)
+    seconds: float = 1800.0
 
 
 class Builder(Protocol):

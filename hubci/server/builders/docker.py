@@ -12,6 +12,7 @@ error (``docker build exited with code 1: …``), which the Hub streams as statu
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -114,6 +115,7 @@ class DockerBuilder:
             return exc.message
         repository, _, tag = job.reference.rpartition(":")
         auth = {"username": job.username, "password": job.password.reveal()}
+        deadline = time.monotonic() + job.seconds
         try:
             client.api.tag(job.image_id, repository, tag)
             try:
@@ -121,6 +123,12 @@ class DockerBuilder:
                     repository, tag=tag, auth_config=auth, stream=True, decode=True
                 )
                 for event in events:
+                    if job.cancel.is_set():
+                        events.close()
+                        return f"pushing {job.reference} was cancelled: the Hub is stopping"
+                    if time.monotonic() > deadline:
+                        events.close()
+                        return f"pushing {job.reference} took longer than {job.seconds:.0f} s"
                     if not isinstance(event, dict):
                         continue
                     if event.get("error") or event.get("errorDetail"):
