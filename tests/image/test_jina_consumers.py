@@ -112,7 +112,7 @@ def stack(
 ) -> Iterator[HubStack]:
     del registry_binary, jina_venv  # their checks, and the venv made before the clock runs
     try:
-        started = start_stack(tmp_path_factory.mktemp("consumers"), USERS)
+        started = start_stack(tmp_path_factory.mktemp("consumers"), USERS, driver="overlay")
     except EngineStartError as exc:
         unavailable(str(exc))
     except RegistryStartError as exc:
