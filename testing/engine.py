@@ -2,8 +2,8 @@
 
 There is no Docker daemon and no registry on the development and CI machines, so the tests start
 ``podman system service`` with all of its state (storage, runroot, events, temp files) inside one
-run folder: vfs storage, runc as the runtime, cgroupfs, events logged to a file (the two config
-files below, passed through ``CONTAINERS_STORAGE_CONF``/``CONTAINERS_CONF``, plus ``TMPDIR``),
+run folder: overlay storage (vfs where the kernel refuses overlay), runc as the runtime,
+cgroupfs, events logged to a file (the two config files below, passed through ``CONTAINERS_STORAGE_CONF``/``CONTAINERS_CONF``, plus ``TMPDIR``),
 and a ``registries.conf`` of its own (``CONTAINERS_REGISTRIES_CONF``) that allows no unqualified
 search and blocks the public registries: a base image the engine does not hold fails at once,
 locally, without any lookup leaving the machine. Test images build ``FROM scratch``. The
@@ -266,6 +266,21 @@ def start_engine(
     raise EngineStartError(msg)
 
 
+def start_fast_engine(run_dir: Path, *, insecure_registries: tuple[str, ...] = ()) -> EngineService:
+    """:func:`start_engine` on overlay storage (what Docker uses; with large images several
+    times faster than vfs, which copies every layer whole), or on vfs where the kernel refuses
+    overlay."""
+    try:
+        return start_engine(
+            run_dir, insecure_registries=insecure_registries, storage_driver="overlay"
+        )
+    except EngineStartError:
+        unmount_below(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return start_engine(run_dir, insecure_registries=insecure_registries)
+
+
 def unavailable(reason: str) -> NoReturn:
     """Skip with ``reason``, or fail when ``HUBCI_REQUIRE_ENGINE=1`` (CI must run these tests)."""
     if os.environ.get(REQUIRE_ENV) == "1":
@@ -279,7 +294,7 @@ def docker_engine() -> Iterator[EngineService]:
     # A short path: unix socket paths are limited to 108 bytes.
     run_dir = Path(tempfile.mkdtemp(prefix="hubci-engine-"))
     try:
-        service = start_engine(run_dir)
+        service = start_fast_engine(run_dir)
     except EngineStartError as exc:
         shutil.rmtree(run_dir, ignore_errors=True)
         unavailable(str(exc))

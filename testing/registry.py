@@ -215,7 +215,7 @@ def start_stack(root: Path, users: Mapping[str, str], *, driver: str = "vfs") ->
 
     ``driver`` is the Engines' storage: vfs works everywhere; ``overlay`` (what Docker uses, and
     several times faster with large images) falls back to vfs where the kernel refuses it."""
-    from testing.engine import EngineStartError, start_engine
+    from testing.engine import start_engine, start_fast_engine
     from testing.hub import start_hub_process
 
     port = free_port()
@@ -223,13 +223,9 @@ def start_stack(root: Path, users: Mapping[str, str], *, driver: str = "vfs") ->
     started: list[Any] = []
 
     def engine(name: str) -> EngineService:
-        try:
-            return start_engine(root / name, insecure_registries=(host,), storage_driver=driver)
-        except EngineStartError:
-            if driver == "vfs":
-                raise
-            shutil.rmtree(root / name, ignore_errors=True)
-            return start_engine(root / name, insecure_registries=(host,))
+        if driver == "overlay":
+            return start_fast_engine(root / name, insecure_registries=(host,))
+        return start_engine(root / name, insecure_registries=(host,), storage_driver=driver)
 
     try:
         builds = engine("builds")
