@@ -4,9 +4,9 @@ There is no Docker daemon and no registry on the development and CI machines, so
 ``podman system service`` with all of its state (storage, runroot, events, temp files) inside one
 run folder: overlay storage (vfs where the kernel refuses overlay), runc as the runtime,
 cgroupfs, events logged to a file (the two config files below, passed through
-``CONTAINERS_STORAGE_CONF``/``CONTAINERS_CONF``, plus ``TMPDIR``), and a ``registries.conf`` of its own (``CONTAINERS_REGISTRIES_CONF``) that allows no unqualified
-search and blocks the public registries: a base image the engine does not hold fails at once,
-locally, without any lookup leaving the machine. Test images build ``FROM scratch``. The
+``CONTAINERS_STORAGE_CONF``/``CONTAINERS_CONF``, plus ``TMPDIR``), and a ``registries.conf``
+of its own (``CONTAINERS_REGISTRIES_CONF``) that allows no unqualified search and blocks the
+public registries: a base image the engine does not hold fails at once, locally, without any lookup leaving the machine. Test images build ``FROM scratch``. The
 service is stopped by its own PID.
 
 Fixtures (registered through ``tests/conftest.py`` ``pytest_plugins`` or imported by a conftest):
