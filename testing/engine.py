@@ -6,8 +6,9 @@ run folder: overlay storage (vfs where the kernel refuses overlay), runc as the 
 cgroupfs, events logged to a file (the two config files below, passed through
 ``CONTAINERS_STORAGE_CONF``/``CONTAINERS_CONF``, plus ``TMPDIR``), and a ``registries.conf``
 of its own (``CONTAINERS_REGISTRIES_CONF``) that allows no unqualified search and blocks the
-public registries: a base image the engine does not hold fails at once, locally, without any lookup leaving the machine. Test images build ``FROM scratch``. The
-service is stopped by its own PID.
+public registries: a base image the engine does not hold fails at once, locally, without any
+lookup leaving the machine. Test images build ``FROM scratch``. The service is stopped by its
+own PID.
 
 Fixtures (registered through ``tests/conftest.py`` ``pytest_plugins`` or imported by a conftest):
 
