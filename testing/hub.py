@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from hubci.server.embedded import HubHandle, embedded_hub
+from testing.engine import _death_signal
 
 ALICE = "alice"
 ALICE_TOKEN = "alice-token-4f1c2e9a7b"
@@ -111,7 +112,14 @@ def start_hub_process(
         *args,
     ]
     with open(stderr_path, "w", encoding="utf-8") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+            preexec_fn=_death_signal(),  # ended with the test process, however that ends
+        )
     assert proc.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
     handle = HubProcess(url="", pid=proc.pid, proc=proc, stderr_path=stderr_path)

@@ -11,8 +11,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: fixture modules shared by the suite (each adds fixtures only)
 pytest_plugins = [
     "testing.github_fake",
-    "testing.hub",
     "testing.engine",
+    "testing.hub",
     "testing.action_image",
     "testing.registry",
     "testing.jina",
