@@ -78,7 +78,9 @@ def test_three_concurrent_pushes_one_failing(hub: HubHandle, tmp_path: Path) -> 
 
     assert [o.plan.name for o in outcomes] == ["alpha", "beta", "gamma"]
     assert [o.result.status for o in outcomes] == ["succeeded", "failed", "succeeded"]
-    assert [o.exit_code for o in outcomes] == [EXIT_OK, EXIT_FAILED, EXIT_OK]
+    assert [o.exit_code for o in outcomes] == [EXIT_OK, EXIT_FAILED, EXIT_OK], [
+        o.result.error for o in outcomes
+    ]
     assert worst_exit_code(outcomes) == EXIT_FAILED
     assert outcomes[0].result.executor is not None
     assert outcomes[0].result.executor.tags == ("v1",)
