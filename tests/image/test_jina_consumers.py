@@ -4,12 +4,11 @@ images pulled from a real registry into an empty Engine.
 The stack (testing/registry.py ``start_stack``): ``hubci hub serve --builder docker --registry``,
 a distribution registry whose ``auth: token`` trusts the Hub, the Engine the Hub builds with
 (holding the stand-in of jina's image the generated Dockerfiles build on) and an empty Engine for
-the consumers. Two executors cover the matrix:
-
-- public, pushed by ``hubci push`` **without** ``config.yml`` or a Dockerfile (the Hub generates
-  both), used anonymously;
-- private, pushed by the official client's ``jina hub push`` **with** ``config.yml``, used by
-  its owner after ``jina auth login`` (Docker's credential helper for the registry).
+the consumers. Four executors cover the matrix (``CASES``): public and private, each once
+**without** ``config.yml`` or a Dockerfile (the Hub generates both), pushed by ``hubci push``, and
+once **with** ``config.yml``, pushed by the official client's ``jina hub push``. Public ones are
+used anonymously, private ones by their owner after ``jina auth login`` (Docker's credential
+helper for the registry).
 
 Each is used as source (``Executor.from_hub``, ``jina hub pull jinaai://``) and as an image
 (``Flow().add(uses='jinaai+docker://…')``, ``jina hub pull jinaai+docker://``); every answer
@@ -25,7 +24,7 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +103,7 @@ class Pushed:
     name: str
     executor_id: str
     mark: str
+    private: bool
 
 
 @pytest.fixture(scope="module")
@@ -144,36 +144,57 @@ def _executor(folder: Path, cls: str, mark: str, *, config: bool) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def public_bare(stack: HubStack, tmp_path_factory: pytest.TempPathFactory) -> Pushed:
-    """Public, no config.yml and no Dockerfile, pushed with ``hubci push``."""
+#: (visibility, with config.yml, pushed by): every visibility and layout, each pusher
+CASES = {
+    "public-no-config-hubci": ("public", False, "hubci"),
+    "private-no-config-hubci": ("private", False, "hubci"),
+    "public-config-official": ("public", True, "official"),
+    "private-config-official": ("private", True, "official"),
+}
+
+
+def _push(stack: HubStack, root: Path, case: str) -> Pushed:
+    visibility, config, pusher = CASES[case]
+    cls = "".join(part.title() for part in case.split("-"))
     mark = uuid.uuid4().hex
-    folder = _executor(tmp_path_factory.mktemp("bare") / "ex", "BareExec", mark, config=False)
-    cmd = [sys.executable, "-m", "hubci", "push", str(folder), "--public", "-t", "v1"]
-    done = subprocess.run(
-        [*cmd, "--hub-url", stack.hub.url, "--token", ALICE_TOKEN],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr + stack.hub.stderr()[-3000:]
-    found = re.search(rf"succeeded: {ALICE}/BareExec \(([a-z0-9]{{8}})\)", done.stdout)
+    folder = _executor(root / "ex", cls, mark, config=config)
+    if pusher == "hubci":
+        cmd = [sys.executable, "-m", "hubci", "push", str(folder), f"--{visibility}", "-t", "v1"]
+        done = subprocess.run(
+            [*cmd, "--hub-url", stack.hub.url, "--token", ALICE_TOKEN],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr + stack.hub.stderr()[-3000:]
+        found = re.search(rf"succeeded: {ALICE}/{cls} \(([a-z0-9]{{8}})\)", done.stdout)
+    else:
+        home = root / "home"
+        home.mkdir()
+        env = official_env(stack.hub.url, ALICE_TOKEN, home)
+        args = ["push", str(folder), f"--{visibility}", "-t", "v1"]
+        done = run_official(args, env=env, cwd=home)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        found = re.search(r"/executor/([a-z0-9]{8})/", done.stdout)
     assert found, done.stdout
-    return Pushed("BareExec", found.group(1), mark)
+    return Pushed(cls, found.group(1), mark, visibility == "private")
 
 
 @pytest.fixture(scope="module")
-def private_configured(stack: HubStack, tmp_path_factory: pytest.TempPathFactory) -> Pushed:
-    """Private, with config.yml, pushed with the official client's ``jina hub push``."""
-    mark = uuid.uuid4().hex
-    root = tmp_path_factory.mktemp("configured")
-    folder = _executor(root / "ex", "KeptExec", mark, config=True)
-    home = root / "home"
-    home.mkdir()
-    env = official_env(stack.hub.url, ALICE_TOKEN, home)
-    done = run_official(["push", str(folder), "--private", "-t", "v1"], env=env, cwd=home)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    found = re.search(r"/executor/([a-z0-9]{8})/", done.stdout)
-    assert found, done.stdout
-    return Pushed("KeptExec", found.group(1), mark)
+def pushes(stack: HubStack, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Pushed]:
+    """The executor of a case, pushed on first use (once per module)."""
+    made: dict[str, Pushed] = {}
+
+    def get(case: str) -> Pushed:
+        if case not in made:
+            made[case] = _push(stack, tmp_path_factory.mktemp(case), case)
+        return made[case]
+
+    return get
+
+
+@pytest.fixture(params=list(CASES))
+def pushed(request: pytest.FixtureRequest, pushes: Callable[[str], Pushed]) -> Pushed:
+    case: str = request.param
+    return pushes(case)
 
 
 def _answer(done: subprocess.CompletedProcess[str]) -> list[str]:
@@ -204,12 +225,10 @@ def _consumer_env(stack: HubStack, token: str | None, home: Path) -> dict[str, s
     return env
 
 
-@pytest.mark.parametrize("which", ["public_bare", "private_configured"])
 def test_executor_from_hub_loads_the_package_the_hub_built(
-    which: str, request: pytest.FixtureRequest, stack: HubStack, tmp_path: Path
+    pushed: Pushed, stack: HubStack, tmp_path: Path
 ) -> None:
-    pushed: Pushed = request.getfixturevalue(which)
-    token = ALICE_TOKEN if which == "private_configured" else None
+    token = ALICE_TOKEN if pushed.private else None
     home = _home(tmp_path)
     script = FROM_HUB.format(uri=f"jinaai://{ALICE}/{pushed.name}:v1")
     done = run_jina(script, jina_env(stack.hub.url, token, home), timeout=300)
@@ -219,12 +238,10 @@ def test_executor_from_hub_loads_the_package_the_hub_built(
     assert (package / "config.yml").is_file()
 
 
-@pytest.mark.parametrize("which", ["public_bare", "private_configured"])
 def test_a_flow_runs_the_image_pulled_from_the_registry(
-    which: str, request: pytest.FixtureRequest, stack: HubStack, tmp_path: Path
+    pushed: Pushed, stack: HubStack, tmp_path: Path
 ) -> None:
-    pushed: Pushed = request.getfixturevalue(which)
-    token = ALICE_TOKEN if which == "private_configured" else None
+    token = ALICE_TOKEN if pushed.private else None
     env = _consumer_env(stack, token, _home(tmp_path))
     script = FLOW.format(uses=f"jinaai+docker://{ALICE}/{pushed.name}:v1")
     done = run_jina(script, env, timeout=600, containers=True)
@@ -238,8 +255,9 @@ def test_a_flow_runs_the_image_pulled_from_the_registry(
 
 
 def test_another_account_can_neither_load_nor_pull_a_private_executor(
-    private_configured: Pushed, stack: HubStack, tmp_path: Path
+    stack: HubStack, pushes: Callable[[str], Pushed], tmp_path: Path
 ) -> None:
+    private_configured = pushes("private-config-official")
     env = _consumer_env(stack, BOB_TOKEN, _home(tmp_path))
     script = FLOW.format(uses=f"jinaai+docker://{ALICE}/{private_configured.name}:v1")
     done = run_jina(script, env, timeout=300, containers=True)
@@ -262,14 +280,12 @@ def test_another_account_can_neither_load_nor_pull_a_private_executor(
         client.close()
 
 
-@pytest.mark.parametrize("which", ["public_bare", "private_configured"])
 def test_the_official_client_pulls_source_and_image(
-    which: str, request: pytest.FixtureRequest, stack: HubStack, tmp_path: Path
+    pushed: Pushed, stack: HubStack, tmp_path: Path
 ) -> None:
-    pushed: Pushed = request.getfixturevalue(which)
     python = hubble_python()
     home = _home(tmp_path)
-    private = which == "private_configured"
+    private = pushed.private
     env = official_env(stack.hub.url, ALICE_TOKEN if private else None, home)
     env["DOCKER_HOST"] = stack.consumer.url
     env["PATH"] = f"{python.parent}{os.pathsep}{env['PATH']}"
