@@ -418,3 +418,13 @@ def test_an_engine_push_ends_at_its_deadline_or_when_the_hub_stops(
     expected = "took longer than 0 s" if stop == "deadline" else "cancelled: the Hub is stopping"
     assert failed is not None
     assert expected in failed
+
+
+def test_after_all_of_the_above_the_hubs_log_holds_no_token(stack: HubStack) -> None:
+    """Runs last in this module: no registry token the Hub minted or issued (JWTs start with
+    ``eyJ``), and no account token, reached the Hub's log."""
+    log = stack.hub.stderr()
+    assert "registry/token" in log  # the log is the one that saw the token requests
+    assert "eyJ" not in log
+    assert ALICE_TOKEN not in log
+    assert BOB_TOKEN not in log
