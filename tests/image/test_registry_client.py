@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -253,3 +254,51 @@ def test_an_index_pushed_by_the_engine_gives_the_platforms_own_manifest(
     with pytest.raises(RegistryError, match="has no image for linux/amd64"):
         client.image("jinahub/abcdefgh", "b-linux-amd64", "linux/amd64")
     assert not client.challenged
+
+
+def test_publishing_to_a_registry_that_asks_for_no_token_warns_once(
+    serve: Callable[[Handler], str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An open registry takes the push, and the Hub's log says what that exposes, once."""
+    from hubci.server.builders import PushJob
+    from hubci.server.publish import Publisher
+    from hubci.server.registry_tokens import TokenIssuer
+
+    put: list[str] = []
+
+    def handle(req: BaseHTTPRequestHandler) -> None:
+        if req.command == "PUT":
+            length = int(req.headers.get("Content-Length", "0"))
+            digest = "sha256:" + hashlib.sha256(req.rfile.read(length)).hexdigest()
+            put.append(req.path)
+            _answer(req, 201, b"", Docker_Content_Digest=digest)
+        else:
+            _answer(req, 200, MANIFEST, Content_Type=DOCKER_MANIFEST)
+
+    class Pushes:  # the Engine's part (tests/image/test_hub_registry.py runs the real one)
+        reads_content = True
+
+        def __init__(self) -> None:
+            self.pushed: list[str] = []
+
+        def push(self, job: PushJob, log: Callable[[str], None]) -> str | None:
+            self.pushed.append(job.reference)
+            return None
+
+    builder = Pushes()
+    target = parse_registry_url(serve(handle))
+    publisher = Publisher(target, TokenIssuer.for_data_dir(tmp_path), builder)  # type: ignore[arg-type]
+    for build in ("a" * 24, "b" * 24):
+        done = publisher.publish(
+            "jinahub/abcdefgh", build, ["v1", "latest"], {"linux/amd64": "x"}, print
+        )
+    assert done.references == [
+        f"{target.host}/jinahub/abcdefgh:v1",
+        f"{target.host}/jinahub/abcdefgh:latest",
+    ]
+    assert done.platforms == {
+        "linux/amd64": f"{target.host}/jinahub/abcdefgh:{'b' * 24}-linux-amd64"
+    }
+    assert put == ["/v2/jinahub/abcdefgh/manifests/v1", "/v2/jinahub/abcdefgh/manifests/latest"] * 2
+    warnings = [r for r in caplog.records if "took a push without asking for a token" in r.message]
+    assert len(warnings) == 1
