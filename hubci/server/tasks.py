@@ -397,7 +397,9 @@ class Workers:
         if self.publisher is not None:
             console = lambda line: self._console(tid, line)  # noqa: E731
             try:
-                published = self.publisher.publish(image, build_id, tags, made["imageIds"], console)
+                published = self.publisher.publish(
+                    image, build_id, tags, made["imageIds"], console, self.stopping
+                )
             except PublishFailed as exc:
                 text = redact(str(exc))
                 payload = {"code": 500, "status": 50002, "message": text, "readableMessage": text}
