@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -92,6 +93,67 @@ RUN pip install --no-cache-dir --no-index --find-links "$PIP_FIND_LINKS" \\
 ENV JINA_OPTOUT_TELEMETRY=1 JINA_DEFAULT_HOST=127.0.0.1
 ENTRYPOINT ["jina"]
 """
+
+
+#: An executor whose endpoint writes ``<mark>|<folder of its code>|`` before each document's
+#: text, so a test sees which push answered and where its code was loaded from
+#: (``.format(cls=…, mark=…)``).
+MARKING_EXECUTOR = """
+import os
+
+from jina import Executor, requests
+
+
+class {cls}(Executor):
+    @requests
+    def mark(self, docs, **kwargs):
+        where = os.path.dirname(os.path.abspath(__file__))
+        for doc in docs:
+            doc.text = "{mark}|" + where + "|" + doc.text
+        return docs
+"""
+
+#: two documents for an executor; the snippets below print the texts it answered as one JSON line
+_DOCS = """
+import json
+from docarray import DocList
+from docarray.documents import TextDoc
+
+docs = DocList[TextDoc]([TextDoc(text="one"), TextDoc(text="two")])
+"""
+#: ``Executor.from_hub`` of ``{uri}``, its endpoint called directly
+FROM_HUB = (
+    _DOCS
+    + """
+from jina import Executor
+
+executor = Executor.from_hub("{uri}")
+answer = executor.mark(docs=docs)
+print("RESULT " + json.dumps([doc.text for doc in answer]))
+"""
+)
+#: a Flow with ``uses={uses}``, one request
+FLOW = (
+    _DOCS
+    + """
+from jina import Flow
+
+with Flow().add(uses="{uses}") as flow:
+    answer = flow.post("/", inputs=docs, return_type=DocList[TextDoc])
+print("RESULT " + json.dumps([doc.text for doc in answer]))
+"""
+)
+
+
+def answered(done: subprocess.CompletedProcess[str]) -> list[str]:
+    """The texts a :data:`FROM_HUB` or :data:`FLOW` snippet printed (it must have exited 0 and
+    printed exactly one result)."""
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, (done.stdout + done.stderr)[-5000:]
+    texts = json.loads(lines[0][len("RESULT ") :])
+    assert isinstance(texts, list)
+    return [str(text) for text in texts]
 
 
 class JinaSetupError(RuntimeError):

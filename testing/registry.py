@@ -14,7 +14,6 @@ it fail instead.
 from __future__ import annotations
 
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from testing.engine import REQUIRE_ENV, _death_signal
+from testing.engine import REQUIRE_ENV, _death_signal, stop_process
 
 if TYPE_CHECKING:
     from testing.engine import EngineService
@@ -73,13 +72,7 @@ class RegistryService:
         return (self.run_dir / "registry.log").read_text(errors="replace")
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=timeout)
+        stop_process(self.proc, timeout)
 
 
 def registry_path() -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,14 @@ DATA_DIR_ENTRIES = frozenset(
     | {LOCAL_TOKEN_FILE, "download-signing.key", "packages"}
     | {"registry-token.key", "registry-token.crt", "registry-token.crt.tmp"}
 )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file only its owner can read (mode 0600, never an existing
+    file: O_EXCL)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(data)
 
 
 def _foreign_entry(path: Path) -> str | None:

@@ -43,7 +43,6 @@ class PublishFailed(Exception):
 class Published:
     references: list[str]  # HOST/REPO:TAG per tag, in the build's tag order
     platforms: dict[str, str]  # platform -> HOST/REPO:<build id>-<slug>, that platform's image
-    host: str
 
 
 class Publisher:
@@ -103,7 +102,6 @@ class Publisher:
         return Published(
             references=[self.target.reference(repository, tag) for tag in tags],
             platforms=own,
-            host=self.target.host,
         )
 
     def _warn_if_open(self, client: RegistryClient) -> None:

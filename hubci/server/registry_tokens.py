@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import os
 import secrets
 import time
 import uuid
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hubci import rules
+from hubci.server.config import write_private
 
 #: in the Hub's data folder (hubci.server.config.DATA_DIR_ENTRIES lists them)
 KEY_FILE: Final = "registry-token.key"
@@ -162,9 +162,7 @@ class TokenIssuer:
             key_pem = key_path.read_bytes()
         except FileNotFoundError:
             key_pem = _new_key()
-            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(key_pem)
+            write_private(key_path, key_pem)
             cert_path.unlink(missing_ok=True)  # a certificate of another key is no use
         try:
             cert_pem = cert_path.read_bytes()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from hubci.server.config import (
     default_data_dir,
     parse_user,
     prepare_data_dir,
+    write_private,
 )
 from hubci.server.faults import parse_fault
 from hubci.server.registry_tokens import CERT_FILE, ISSUER
@@ -41,13 +41,6 @@ class ServeOptions:
     build_seconds: float
     workers: int
     registry: str | None = None  # URL
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to a new file only its owner can read (the token of ``local``)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 def _configure_logging() -> None:
@@ -108,7 +101,7 @@ def run_serve(options: ServeOptions) -> None:
         token_file = folder / LOCAL_TOKEN_FILE
         token_file.unlink(missing_ok=True)
         if generated:
-            _write_private(token_file, users["local"].reveal() + "\n")
+            write_private(token_file, (users["local"].reveal() + "\n").encode())
         if hub.recovered:
             log.warning(
                 "%d build(s) interrupted by the last stop were marked failed", hub.recovered

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlencode
+
+from hubci.server.config import write_private
 
 #: How long a signed link works (the client downloads right after asking).
 LIFETIME_SECONDS: Final = 600
@@ -46,9 +47,7 @@ class UrlSigner:
             key = path.read_bytes()
         except FileNotFoundError:
             key = secrets.token_bytes(32)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(key)
+            write_private(path, key)
         if len(key) < 32:
             msg = f"{path} holds no usable key; delete it and restart the Hub"
             raise ValueError(msg)

@@ -374,77 +374,71 @@ class Workers:
         self._emit(task.id, {"type": "start", "subject": "pushImage"})
         build_id = new_object_id()
         with self._executor_lock(executor.id):  # tags move in the order builds are recorded
-            self._record(task, executor, image, tags, model, made, earlier, build_id)
+            tid = task.id
+            params = task.data["buildParams"]
+            images = [f"{image}:{tag}" for tag in tags]
+            if self.publisher is not None:
+                console = lambda line: self._console(tid, line)  # noqa: E731
+                try:
+                    published = self.publisher.publish(
+                        image, build_id, tags, made["imageIds"], console, self.stopping
+                    )
+                except PublishFailed as exc:
+                    text = redact(str(exc))
+                    payload = {
+                        "code": 500,
+                        "status": 50002,
+                        "message": text,
+                        "readableMessage": text,
+                    }
+                    raise StepFailed(
+                        "pushImage", "Failed to push the executor image", payload
+                    ) from exc
+                images = published.references
+                made = {**made, "registry": {"platforms": published.platforms}}
+            bundle = str(task.data["uploadedZipFile"])
+            if earlier is not None and (self.config.data_dir / earlier.bundle).is_file():
+                self._drop_bundle(task)
+                bundle = earlier.bundle
+            build = BuildRow(
+                id=build_id,
+                executor_id=executor.id,
+                task_id=tid,
+                tags=tags,
+                platforms=list(params["platforms"]),
+                images=images,
+                md5=str(task.data["md5sum"]),
+                bundle=bundle,
+                build_env_keys=list(params["buildSecrets"]),
+                created_at=now_iso(),
+                params={**build_params(task), **made},
+            )
+            self._emit(tid, {"type": "done", "subject": "pushImage"})
+            executor = self.store.executor_by_id(executor.id) or executor
+            payload = {
+                **executor_document(executor),
+                "commit": {"_id": build_id, "id": build_id, "tags": tags},
+            }
+            complete = {
+                "type": "complete",
+                "subject": "createExecutor",
+                "message": f"Successfully pushed {executor.id}",
+                "payload": payload,
+            }
+            self.store.succeed(
+                task,
+                build=build,
+                protected=task.data["immutableCommitTags"],
+                result=payload,
+                model=model,
+                final=complete,
+            )
+            self.bell.ring()
+            log.info("task %s: built %s/%s %s", tid, executor.owner, executor.name, tags)
 
     def _executor_lock(self, executor_id: str) -> threading.Lock:
         with self._lock:
             return self._publishing.setdefault(executor_id, threading.Lock())
-
-    def _record(
-        self,
-        task: TaskRow,
-        executor: ExecutorRow,
-        image: str,
-        tags: list[str],
-        model: dict[str, Any],
-        made: dict[str, Any],
-        earlier: BuildRow | None,
-        build_id: str,
-    ) -> None:
-        tid = task.id
-        params = task.data["buildParams"]
-        images = [f"{image}:{tag}" for tag in tags]
-        if self.publisher is not None:
-            console = lambda line: self._console(tid, line)  # noqa: E731
-            try:
-                published = self.publisher.publish(
-                    image, build_id, tags, made["imageIds"], console, self.stopping
-                )
-            except PublishFailed as exc:
-                text = redact(str(exc))
-                payload = {"code": 500, "status": 50002, "message": text, "readableMessage": text}
-                raise StepFailed("pushImage", "Failed to push the executor image", payload) from exc
-            images = published.references
-            made = {**made, "registry": {"host": published.host, "platforms": published.platforms}}
-        bundle = str(task.data["uploadedZipFile"])
-        if earlier is not None and (self.config.data_dir / earlier.bundle).is_file():
-            self._drop_bundle(task)
-            bundle = earlier.bundle
-        build = BuildRow(
-            id=build_id,
-            executor_id=executor.id,
-            task_id=tid,
-            tags=tags,
-            platforms=list(params["platforms"]),
-            images=images,
-            md5=str(task.data["md5sum"]),
-            bundle=bundle,
-            build_env_keys=list(params["buildSecrets"]),
-            created_at=now_iso(),
-            params={**build_params(task), **made},
-        )
-        self._emit(tid, {"type": "done", "subject": "pushImage"})
-        executor = self.store.executor_by_id(executor.id) or executor
-        payload = {
-            **executor_document(executor),
-            "commit": {"_id": build_id, "id": build_id, "tags": tags},
-        }
-        complete = {
-            "type": "complete",
-            "subject": "createExecutor",
-            "message": f"Successfully pushed {executor.id}",
-            "payload": payload,
-        }
-        self.store.succeed(
-            task,
-            build=build,
-            protected=task.data["immutableCommitTags"],
-            result=payload,
-            model=model,
-            final=complete,
-        )
-        self.bell.ring()
-        log.info("task %s: built %s/%s %s", tid, executor.owner, executor.name, tags)
 
     def _console(self, task_id: str, line: str) -> None:
         # build envs are Secrets (registered with the one redactor): masked in the task's log

@@ -35,8 +35,12 @@ from testing.engine import EngineStartError, unavailable
 from testing.hub import ALICE, ALICE_TOKEN, BOB_TOKEN, USERS
 from testing.hubble import hubble_python, official_env, run_official
 from testing.jina import (
+    FLOW,
+    FROM_HUB,
     IMAGE,
+    MARKING_EXECUTOR,
     JinaSetupError,
+    answered,
     build_jina_standin,
     jina_env,
     jina_python,
@@ -45,49 +49,6 @@ from testing.jina import (
 from testing.registry import HubStack, RegistryStartError, start_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.timeout(1500)]
-
-EXECUTOR_PY = """
-import os
-
-from jina import Executor, requests
-
-
-class {cls}(Executor):
-    @requests
-    def mark(self, docs, **kwargs):
-        where = os.path.dirname(os.path.abspath(__file__))
-        for doc in docs:
-            doc.text = "{mark}|" + where + "|" + doc.text
-        return docs
-"""
-
-DOCS = """
-import json
-from docarray import DocList
-from docarray.documents import TextDoc
-
-docs = DocList[TextDoc]([TextDoc(text="one"), TextDoc(text="two")])
-"""
-FROM_HUB = (
-    DOCS
-    + """
-from jina import Executor
-
-executor = Executor.from_hub("{uri}")
-answer = executor.mark(docs=docs)
-print("RESULT " + json.dumps([doc.text for doc in answer]))
-"""
-)
-FLOW = (
-    DOCS
-    + """
-from jina import Flow
-
-with Flow().add(uses="{uses}") as flow:
-    answer = flow.post("/", inputs=docs, return_type=DocList[TextDoc])
-print("RESULT " + json.dumps([doc.text for doc in answer]))
-"""
-)
 
 LOGIN = """
 import sys
@@ -136,7 +97,9 @@ def stack(
 
 def _executor(folder: Path, cls: str, mark: str, *, config: bool) -> Path:
     folder.mkdir(parents=True)
-    (folder / "executor.py").write_text(EXECUTOR_PY.format(cls=cls, mark=mark), encoding="utf-8")
+    (folder / "executor.py").write_text(
+        MARKING_EXECUTOR.format(cls=cls, mark=mark), encoding="utf-8"
+    )
     (folder / "README.md").write_text(f"# {cls}\n", encoding="utf-8")
     if config:
         text = f"jtype: {cls}\npy_modules:\n  - executor.py\nmetas:\n  name: {cls}\n"
@@ -197,13 +160,6 @@ def pushed(request: pytest.FixtureRequest, pushes: Callable[[str], Pushed]) -> P
     return pushes(case)
 
 
-def _answer(done: subprocess.CompletedProcess[str]) -> list[str]:
-    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(lines) == 1, (done.stdout + done.stderr)[-5000:]
-    return [str(text) for text in json.loads(lines[0][len("RESULT ") :])]
-
-
 def _home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
     home.mkdir()
@@ -233,7 +189,7 @@ def test_executor_from_hub_loads_the_package_the_hub_built(
     script = FROM_HUB.format(uri=f"jinaai://{ALICE}/{pushed.name}:v1")
     done = run_jina(script, jina_env(stack.hub.url, token, home), timeout=300)
     package = home / ".cache" / "jina" / "hub-package" / pushed.executor_id
-    assert _answer(done) == [f"{pushed.mark}|{package}|one", f"{pushed.mark}|{package}|two"]
+    assert answered(done) == [f"{pushed.mark}|{package}|one", f"{pushed.mark}|{package}|two"]
     # what the Hub generated for a bundle without one came with the package
     assert (package / "config.yml").is_file()
 
@@ -245,7 +201,7 @@ def test_a_flow_runs_the_image_pulled_from_the_registry(
     env = _consumer_env(stack, token, _home(tmp_path))
     script = FLOW.format(uses=f"jinaai+docker://{ALICE}/{pushed.name}:v1")
     done = run_jina(script, env, timeout=600, containers=True)
-    assert _answer(done) == [f"{pushed.mark}|/workspace|one", f"{pushed.mark}|/workspace|two"]
+    assert answered(done) == [f"{pushed.mark}|/workspace|one", f"{pushed.mark}|/workspace|two"]
     client = stack.consumer.client()
     try:
         reference = f"{stack.registry.host}/jinahub/{pushed.executor_id}:v1"

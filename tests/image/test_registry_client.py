@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +27,7 @@ from hubci.image.registry import (
     parse_registry_url,
 )
 from hubci.secret import Secret
+from testing.registry import free_port
 
 MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "layers": []}).encode()
 DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
@@ -171,10 +171,8 @@ def test_a_registry_that_drips_its_answer_is_cut_off_at_the_deadline(
 
 
 def test_a_registry_that_is_not_there_is_one_line() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    client = RegistryClient(parse_registry_url(f"http://127.0.0.1:{port}"), _tokens([]))
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    client = RegistryClient(parse_registry_url(nowhere), _tokens([]))
     with pytest.raises(RegistryError, match=r"failed: ConnectionError"):
         client.manifest("jinahub/abcdefgh", "v1")
 

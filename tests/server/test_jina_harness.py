@@ -9,7 +9,6 @@ document, so a test sees where its answer came from.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -20,63 +19,23 @@ import pytest
 
 from hubci.server.embedded import HubHandle
 from testing.hub import ALICE, ALICE_TOKEN
-from testing.jina import jina_env, run_jina
+from testing.jina import FLOW, FROM_HUB, MARKING_EXECUTOR, answered, jina_env, run_jina
 
 from .helpers import write
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # the venv, on a cold machine
 
-EXECUTOR_PY = """
-import os
-
-from jina import Executor, requests
-
-
-class MyExec(Executor):
-    @requests
-    def mark(self, docs, **kwargs):
-        where = os.path.dirname(os.path.abspath(__file__))
-        for doc in docs:
-            doc.text = "{mark}|" + where + "|" + doc.text
-        return docs
-"""
 CONFIG_YML = "jtype: MyExec\npy_modules:\n  - executor.py\n"
-
-#: two documents for an executor; the snippets below print the texts it answered as one JSON line
-DOCS = """
-import json
-from docarray import DocList
-from docarray.documents import TextDoc
-
-docs = DocList[TextDoc]([TextDoc(text="one"), TextDoc(text="two")])
-"""
-FROM_HUB = (
-    DOCS
-    + """
-from jina import Executor
-
-executor = Executor.from_hub("{uri}")
-answer = executor.mark(docs=docs)
-print("RESULT " + json.dumps([doc.text for doc in answer]))
-"""
-)
-FLOW = (
-    DOCS
-    + """
-from jina import Flow
-
-flow = Flow().add(uses="{uses}")
-with flow:
-    answer = flow.post("/", inputs=docs, return_type=DocList[TextDoc])
-print("RESULT " + json.dumps([doc.text for doc in answer]))
-"""
-)
 
 
 def executor(folder: Path, mark: str) -> Path:
     return write(
         folder,
-        {"config.yml": CONFIG_YML, "executor.py": EXECUTOR_PY.format(mark=mark), "README.md": "x"},
+        {
+            "config.yml": CONFIG_YML,
+            "executor.py": MARKING_EXECUTOR.format(cls="MyExec", mark=mark),
+            "README.md": "x",
+        },
     )
 
 
@@ -98,15 +57,6 @@ def push(hub: HubHandle, folder: Path, name: str, *args: str) -> str:
     return found.group(1)
 
 
-def answer_of(done: subprocess.CompletedProcess[str]) -> list[str]:
-    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(lines) == 1, (done.stdout + done.stderr)[-4000:]
-    texts = json.loads(lines[0][len("RESULT ") :])
-    assert isinstance(texts, list)
-    return [str(text) for text in texts]
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     folder = tmp_path / "home"
@@ -124,7 +74,7 @@ def test_executor_from_hub(
     script = FROM_HUB.format(uri=f"jinaai://{ALICE}/JinaFromHub")
     done = run_jina(script, jina_env(module_hub.url, ALICE_TOKEN, home), timeout=180)
     package = home / ".cache" / "jina" / "hub-package" / uuid8
-    assert answer_of(done) == [f"{mark}|{package}|one", f"{mark}|{package}|two"]
+    assert answered(done) == [f"{mark}|{package}|one", f"{mark}|{package}|two"]
 
 
 def test_executor_from_hub_needs_the_owners_token(
@@ -149,4 +99,4 @@ def test_flow_with_an_executor_from_hub(
     script = FLOW.format(uses=f"jinaai://{ALICE}/JinaFlow")
     done = run_jina(script, jina_env(module_hub.url, ALICE_TOKEN, home), timeout=240)
     package = home / ".cache" / "jina" / "hub-package" / uuid8
-    assert answer_of(done) == [f"{mark}|{package}|one", f"{mark}|{package}|two"]
+    assert answered(done) == [f"{mark}|{package}|one", f"{mark}|{package}|two"]
